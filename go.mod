@@ -1,0 +1,3 @@
+module github.com/tracebook/tracebook
+
+go 1.26.8

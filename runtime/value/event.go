@@ -1,0 +1,102 @@
+package value
+
+import "time"
+
+// Event is one thing a running program asks user space to do or show, in
+// the order it happened. Its dynamic type is one of the types below.
+type Event interface {
+	isEvent()
+}
+
+// Printf is a printf() call: the parsed format and its arguments.
+type Printf struct {
+	Format *Format
+	Args   []Value
+}
+
+// Format is a printf format string split into literal text and
+// conversions. Literal text is exactly what is printed, with bpftrace
+// 0.17's quirks about "%%" already applied by the parser.
+type Format struct {
+	Source   string    // the format as written (after escape decoding)
+	Segments []Segment // in order
+}
+
+// Segment is literal text followed by at most one conversion.
+type Segment struct {
+	Literal string
+	Spec    *Spec // nil for trailing literal text
+}
+
+// Spec is one conversion: %-08.3lld is Flags "-0"... Width 8, Precision 3,
+// Length "ll", Verb "d". Precision is -1 when absent. Verbs are bpftrace's:
+// d u x X o c s p, and r rx rh for buffers.
+type Spec struct {
+	Flags     string
+	Width     int
+	Precision int
+	Length    string // "", "h", "hh", "l", "ll", "j", "z", "t"
+	Verb      string
+}
+
+// Print is print(value) for a non-map value, or print(@m[k]).
+type Print struct {
+	Value Value
+}
+
+// PrintMap is print(@m[, top[, div]]): the map as read when the event
+// arrived. Top 0 means all entries; Div 0 means 1.
+type PrintMap struct {
+	Map      *Map
+	Top, Div uint64
+}
+
+// Time is time([fmt]): Format is a strftime format ("%H:%M:%S\n" by default).
+type Time struct {
+	Format string
+	At     time.Time
+}
+
+// Cat is cat(file): the file's content (or the error bpftrace prints).
+type Cat struct {
+	Text string
+}
+
+// Join is join(argv[, delim]): the joined text, without the newline
+// bpftrace adds when printing it.
+type Join struct {
+	Text string
+}
+
+// System is system(fmt, ...): the command's output.
+type System struct {
+	Text string
+}
+
+// Exit is exit([code]): the program asked to stop.
+type Exit struct {
+	Code int
+}
+
+// LostEvents reports events the kernel dropped because the ring buffer was
+// full.
+type LostEvents struct {
+	N uint64
+}
+
+// Warning is a runtime problem the user should see (a full map, a failed
+// helper), printed on stderr in bpftrace's words.
+type Warning struct {
+	Msg string
+}
+
+func (Printf) isEvent()     {}
+func (Print) isEvent()      {}
+func (PrintMap) isEvent()   {}
+func (Time) isEvent()       {}
+func (Cat) isEvent()        {}
+func (Join) isEvent()       {}
+func (System) isEvent()     {}
+func (Exit) isEvent()       {}
+func (LostEvents) isEvent() {}
+func (Warning) isEvent()    {}
