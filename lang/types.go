@@ -140,6 +140,13 @@ type Field struct {
 	Offset int // bytes from the record's start
 	// Bitfield members: BitOffset within the byte at Offset, and BitSize.
 	BitOffset, BitSize int
+	// DataLoc marks a tracepoint's "__data_loc T[] name" field. Its Type is
+	// a 64-bit integer (as bpftrace types it) whose value is computed, not
+	// loaded: the u32 at Offset holds the data's length in its high 16 bits
+	// and the data's offset from the start of the record in its low 16
+	// bits, so the value is args + (u32 & 0xffff), a kernel address that
+	// str() reads.
+	DataLoc bool
 }
 
 // Common types.
