@@ -161,6 +161,50 @@ var (
 	TypeInt8   = &Type{Kind: KindInt, Size: 1, Signed: true}
 )
 
+// The values that user space resolves when it prints them travel in events
+// and map keys as raw numbers, in these layouts (all fields little-endian,
+// at the offsets shown). Code generation (runtime/codegen) writes them, the
+// runtime decodes them, and the checker should give the builtins and calls
+// that produce them these types, so that all three agree on Size:
+//
+//	ksym(addr), func in kprobes/kfuncs  8 bytes   u64 address
+//	usym(addr), func in uprobes        16 bytes   u64 address, u64 pid (tgid)
+//	ntop([af,] addr)                   24 bytes   u64 family (2 or 10), 16 address bytes (IPv4 in the first 4)
+//	username                            8 bytes   u64 uid
+//	probe                               8 bytes   u64 id of the probe's name (codegen.NameID)
+//	strftime(fmt, ns)                  16 bytes   u64 id of the format (codegen.NameID), u64 ns as given
+//	macaddr(p)                          6 bytes   the address bytes
+//	cgroup_path(id)                     8 bytes   u64 cgroup id
+//	strerror(n)                         8 bytes   u64 errno
+//	kstack                              8 bytes   i64 stack id in the stack-trace map (negative: none)
+//	ustack                             16 bytes   i64 stack id, u64 pid (tgid)
+//	buf(p, n)                         8+n bytes   u64 length, then n data bytes (BufferType)
+var (
+	TypeKSym       = &Type{Kind: KindKSym, Size: 8}
+	TypeUSym       = &Type{Kind: KindUSym, Size: 16}
+	TypeInet       = &Type{Kind: KindInet, Size: 24}
+	TypeUsername   = &Type{Kind: KindUsername, Size: 8}
+	TypeProbe      = &Type{Kind: KindProbe, Size: 8}
+	TypeTimestamp  = &Type{Kind: KindTimestamp, Size: 16}
+	TypeMacaddr    = &Type{Kind: KindMacaddr, Size: 6}
+	TypeCgroupPath = &Type{Kind: KindCgroupPath, Size: 8}
+	TypeStrerror   = &Type{Kind: KindStrerror, Size: 8}
+)
+
+// StackType returns the type of a kstack or ustack value (see the layouts
+// above: 8 bytes for kstack, 16 for ustack).
+func StackType(info StackInfo) *Type {
+	size := 8
+	if info.User {
+		size = 16
+	}
+	return &Type{Kind: KindStack, Size: size, Stack: info}
+}
+
+// BufferType returns the type of buf(p, n): a u64 length followed by n
+// data bytes, so its Size is 8+n.
+func BufferType(n int) *Type { return &Type{Kind: KindBuffer, Size: 8 + n} }
+
 // IntType returns the integer type of the given size and signedness.
 func IntType(size int, signed bool) *Type {
 	return &Type{Kind: KindInt, Size: size, Signed: signed}
