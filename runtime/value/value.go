@@ -104,6 +104,12 @@ type Text struct {
 	// (the address of a symbol, the uid, the errno, the cgroup id, the
 	// timestamp in ns); maps keyed by such values sort by it.
 	Raw uint64
+	// Format is set on a TextTimestamp (strftime()) that the runtime leaves
+	// for the renderer to format: S is then empty, Raw holds the wall-clock
+	// time in nanoseconds since the Unix epoch, and render applies Format
+	// with C strftime rules plus bpftrace's %f (microseconds), in local
+	// time. The runtime cannot import render, so this keeps one strftime.
+	Format string
 }
 
 // TextKind says what a Text was made from.
