@@ -1,0 +1,78 @@
+package render
+
+import (
+	"strconv"
+
+	"github.com/tracebook/tracebook/runtime/value"
+)
+
+// Stream says where bpftrace writes an event's output.
+type Stream uint8
+
+const (
+	Stdout Stream = iota
+	Stderr
+)
+
+// EventText renders an event as bpftrace 0.17's text output, and says on
+// which stream it goes. Exit renders as nothing (the caller prints the
+// exit dump with ExitText when the program has ended).
+func EventText(e value.Event) (string, Stream) {
+	switch e := e.(type) {
+	case value.Printf:
+		return Printf(e.Format, e.Args), Stdout
+	case *value.Printf:
+		return Printf(e.Format, e.Args), Stdout
+	case value.Print:
+		return ValueText(e.Value) + "\n", Stdout
+	case value.PrintMap:
+		if e.Map == nil {
+			return "", Stdout
+		}
+		return MapText(e.Map, e.Top, e.Div), Stdout
+	case value.Time:
+		return CStrftime(e.Format, e.At.Local()), Stdout
+	case value.Cat:
+		return e.Text, Stdout
+	case value.Join:
+		return e.Text + "\n", Stdout
+	case value.System:
+		return e.Text, Stdout
+	case value.LostEvents:
+		return "Lost " + strconv.FormatUint(e.N, 10) + " events\n", Stdout
+	case value.Warning:
+		return "WARNING: " + e.Msg + "\n", Stderr
+	}
+	return "", Stdout
+}
+
+// EventJSON renders an event as a -f json line (with its newline). Runtime
+// warnings stay plain text on stderr, as in bpftrace.
+func EventJSON(e value.Event) (string, Stream) {
+	switch e := e.(type) {
+	case value.Printf:
+		return messageJSON("printf", Printf(e.Format, e.Args)), Stdout
+	case *value.Printf:
+		return messageJSON("printf", Printf(e.Format, e.Args)), Stdout
+	case value.Print:
+		return `{"type": "value", "data": ` + ValueJSON(e.Value) + "}\n", Stdout
+	case value.PrintMap:
+		if e.Map == nil {
+			return "", Stdout
+		}
+		return MapJSON(e.Map, e.Top, e.Div), Stdout
+	case value.Time:
+		return messageJSON("time", CStrftime(e.Format, e.At.Local())), Stdout
+	case value.Cat:
+		return messageJSON("cat", e.Text), Stdout
+	case value.Join:
+		return messageJSON("join", e.Text), Stdout
+	case value.System:
+		return messageJSON("syscall", e.Text), Stdout
+	case value.LostEvents:
+		return `{"type": "lost_events", "data": {"events": ` + strconv.FormatUint(e.N, 10) + "}}\n", Stdout
+	case value.Warning:
+		return "WARNING: " + e.Msg + "\n", Stderr
+	}
+	return "", Stdout
+}
