@@ -1,0 +1,287 @@
+package runtime
+
+import (
+	"debug/elf"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+)
+
+// ELFSymbol is one symbol of an executable or shared library.
+type ELFSymbol struct {
+	Name string
+	// Addr is the symbol's virtual address as linked (st_value). For a PIE
+	// executable or a shared library the run-time address is Addr plus the
+	// load bias of the mapping.
+	Addr uint64
+	Size uint64
+	Func bool // STT_FUNC or STT_GNU_IFUNC; otherwise a data object
+}
+
+// ELFFile is the part of an ELF file probes and symbolisation need. It is
+// read once per file (identified by device, inode, size and mtime) and
+// shared; it holds no open file.
+type ELFFile struct {
+	Path string
+	Type elf.Type // ET_EXEC or ET_DYN (PIE executables and libraries)
+	// Loads are the PT_LOAD segments, for address ↔ file offset.
+	Loads []elf.ProgHeader
+	// Syms are the defined function and object symbols of .symtab and
+	// .dynsym, deduplicated (same name and address), sorted by address.
+	Syms   []ELFSymbol
+	byName map[string]int // first index in Syms of each name (functions first)
+	// USDT are the file's .note.stapsdt probes, in note order.
+	USDT []USDTProbe
+	// BuildID is the GNU build id, hex, or "".
+	BuildID string
+}
+
+// ReadELF parses path. Use an elfCache (or SystemTypes) to avoid reading a
+// file twice.
+func ReadELF(path string) (*ELFFile, error) {
+	f, err := elf.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
+		return nil, fmt.Errorf("%s is not an executable or a shared library", path)
+	}
+	ef := &ELFFile{Path: path, Type: f.Type, byName: make(map[string]int)}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD {
+			ef.Loads = append(ef.Loads, p.ProgHeader)
+		}
+	}
+	type key struct {
+		name string
+		addr uint64
+	}
+	seen := make(map[key]bool)
+	add := func(syms []elf.Symbol) {
+		for _, s := range syms {
+			typ := elf.ST_TYPE(s.Info)
+			isFunc := typ == elf.STT_FUNC || typ == elf.STT_GNU_IFUNC
+			if !isFunc && typ != elf.STT_OBJECT && typ != elf.STT_TLS {
+				continue
+			}
+			if s.Section == elf.SHN_UNDEF || s.Value == 0 || s.Name == "" || typ == elf.STT_TLS {
+				continue
+			}
+			// Versioned dynamic names ("malloc@@GLIBC_2.2.5") come without
+			// the version from debug/elf; strip one if present anyway.
+			name := s.Name
+			if i := strings.IndexByte(name, '@'); i > 0 {
+				name = name[:i]
+			}
+			k := key{name, s.Value}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			ef.Syms = append(ef.Syms, ELFSymbol{Name: name, Addr: s.Value, Size: s.Size, Func: isFunc})
+		}
+	}
+	if syms, err := f.Symbols(); err == nil {
+		add(syms)
+	}
+	if syms, err := f.DynamicSymbols(); err == nil {
+		add(syms)
+	}
+	sort.SliceStable(ef.Syms, func(i, j int) bool {
+		a, b := ef.Syms[i], ef.Syms[j]
+		if a.Addr != b.Addr {
+			return a.Addr < b.Addr
+		}
+		if a.Func != b.Func {
+			return a.Func
+		}
+		return a.Name < b.Name
+	})
+	for i, s := range ef.Syms {
+		if j, ok := ef.byName[s.Name]; !ok || (s.Func && !ef.Syms[j].Func) {
+			ef.byName[s.Name] = i
+		}
+	}
+	ef.BuildID = readBuildID(f)
+	ef.USDT, err = readUSDTNotes(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := ef.resolveUSDT(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return ef, nil
+}
+
+func readBuildID(f *elf.File) string {
+	s := f.Section(".note.gnu.build-id")
+	if s == nil {
+		return ""
+	}
+	data, err := s.Data()
+	if err != nil || len(data) < 16 {
+		return ""
+	}
+	namesz := f.ByteOrder.Uint32(data[0:])
+	descsz := f.ByteOrder.Uint32(data[4:])
+	off := 12 + (int(namesz)+3)&^3
+	if off+int(descsz) > len(data) {
+		return ""
+	}
+	return fmt.Sprintf("%x", data[off:off+int(descsz)])
+}
+
+// Symbol returns the symbol called name, a function in preference to an
+// object of the same name.
+func (ef *ELFFile) Symbol(name string) (ELFSymbol, bool) {
+	i, ok := ef.byName[name]
+	if !ok {
+		return ELFSymbol{}, false
+	}
+	return ef.Syms[i], true
+}
+
+// FuncNames returns the names of the file's function symbols, sorted and
+// unique: what uprobe wildcards match against.
+func (ef *ELFFile) FuncNames() []string {
+	var names []string
+	for _, s := range ef.Syms {
+		if s.Func {
+			names = append(names, s.Name)
+		}
+	}
+	return sortedUnique(names)
+}
+
+// FileOffset converts a linked virtual address to its offset in the file,
+// through the PT_LOAD segment that contains it. Uprobes are placed by file
+// offset (the kernel finds every mapping of the file), which is the same
+// number for ET_EXEC and ET_DYN files.
+func (ef *ELFFile) FileOffset(addr uint64) (uint64, error) {
+	for _, p := range ef.Loads {
+		if addr >= p.Vaddr && addr < p.Vaddr+p.Memsz {
+			if addr-p.Vaddr >= p.Filesz {
+				return 0, fmt.Errorf("address 0x%x of %s is in a segment's zero-filled tail", addr, ef.Path)
+			}
+			return addr - p.Vaddr + p.Off, nil
+		}
+	}
+	return 0, fmt.Errorf("address 0x%x is not in a loadable segment of %s", addr, ef.Path)
+}
+
+// VirtAddr converts a file offset to the linked virtual address.
+func (ef *ELFFile) VirtAddr(off uint64) (uint64, bool) {
+	for _, p := range ef.Loads {
+		if off >= p.Off && off < p.Off+p.Filesz {
+			return off - p.Off + p.Vaddr, true
+		}
+	}
+	return 0, false
+}
+
+// SymbolAt returns the symbol containing the linked address addr and the
+// offset into it. A symbol of size 0 matches only its own address, except
+// that the nearest preceding function is used when nothing contains addr
+// (stripped binaries with size-less symbols).
+func (ef *ELFFile) SymbolAt(addr uint64) (ELFSymbol, uint64, bool) {
+	i := sort.Search(len(ef.Syms), func(i int) bool { return ef.Syms[i].Addr > addr }) - 1
+	fallback := -1
+	for groups := 0; i >= 0 && groups < 64; groups++ {
+		// The symbols at one address (aliases) form a group; the first of
+		// a group in sort order (functions first, then by name) wins.
+		a := ef.Syms[i].Addr
+		j := i
+		for j > 0 && ef.Syms[j-1].Addr == a {
+			j--
+		}
+		sized := false
+		for k := j; k <= i; k++ {
+			s := ef.Syms[k]
+			if addr < s.Addr+s.Size || (s.Size == 0 && addr == s.Addr) {
+				return s, addr - s.Addr, true
+			}
+			if s.Func && s.Size > 0 {
+				sized = true
+			}
+			if s.Func && s.Size == 0 && fallback < 0 {
+				fallback = k
+			}
+		}
+		// Functions do not nest: once a sized function ends before addr,
+		// nothing earlier contains it.
+		if sized {
+			break
+		}
+		i = j - 1
+	}
+	if fallback >= 0 {
+		s := ef.Syms[fallback]
+		return s, addr - s.Addr, true
+	}
+	return ELFSymbol{}, 0, false
+}
+
+// UprobeOffset returns the file offset of sym+off in the file, the place a
+// uprobe goes.
+func (ef *ELFFile) UprobeOffset(sym string, off uint64) (uint64, error) {
+	s, ok := ef.Symbol(sym)
+	if !ok || !s.Func {
+		return 0, fmt.Errorf("Could not resolve symbol: %s:%s", ef.Path, sym)
+	}
+	if off != 0 && s.Size != 0 && off >= s.Size {
+		return 0, fmt.Errorf("offset %d is beyond the end of %s (size %d) in %s", off, sym, s.Size, ef.Path)
+	}
+	return ef.FileOffset(s.Addr + off)
+}
+
+// elfCache shares parsed ELF files, keyed by the file's identity so that a
+// rebuilt binary at the same path is read again.
+type elfCache struct {
+	mu    sync.Mutex
+	files map[elfKey]*ELFFile
+}
+
+type elfKey struct {
+	dev, ino   uint64
+	size, time int64
+}
+
+func newELFCache() *elfCache { return &elfCache{files: make(map[elfKey]*ELFFile)} }
+
+// defaultELFCache serves package-level helpers (symbolisers, attach).
+var defaultELFCache = newELFCache()
+
+// Get returns the parsed file at path.
+func (c *elfCache) Get(path string) (*ELFFile, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil, errors.New("stat: no inode")
+	}
+	k := elfKey{uint64(st.Dev), st.Ino, fi.Size(), fi.ModTime().UnixNano()}
+	c.mu.Lock()
+	ef := c.files[k]
+	c.mu.Unlock()
+	if ef != nil {
+		return ef, nil
+	}
+	ef, err = ReadELF(path)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if len(c.files) > 256 {
+		c.files = make(map[elfKey]*ELFFile)
+	}
+	c.files[k] = ef
+	c.mu.Unlock()
+	return ef, nil
+}
