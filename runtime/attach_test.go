@@ -109,7 +109,7 @@ func TestAttachTPBTF(t *testing.T) {
 
 // startTarget builds and starts a C test program that waits for a line on
 // stdin; it returns the process, its stdin, and its first output line.
-func startTarget(t *testing.T, path string, args ...string) (*exec.Cmd, io.WriteCloser, *bufio.Reader) {
+func startTarget(t testing.TB, path string, args ...string) (*exec.Cmd, io.WriteCloser, *bufio.Reader) {
 	t.Helper()
 	cmd := exec.Command(path, args...)
 	stdin, err := cmd.StdinPipe()
@@ -131,7 +131,7 @@ func startTarget(t *testing.T, path string, args ...string) (*exec.Cmd, io.Write
 	return cmd, stdin, bufio.NewReader(stdout)
 }
 
-func readLine(t *testing.T, r *bufio.Reader) string {
+func readLine(t testing.TB, r *bufio.Reader) string {
 	t.Helper()
 	line, err := r.ReadString('\n')
 	if err != nil {
