@@ -24,6 +24,7 @@ import (
 //     wakeups): the reader polls instead (EventReader, every PollInterval).
 //     Records are copied out, so any size up to the ring's works; the
 //     first 8 bytes are codegen's to define (an event id, say).
+//
 //   - The drop counter is named DropsMapName ("drops"): a PerCPUArray with
 //     one entry, u32 key 0, u64 value (DropsMapSpec). When
 //     bpf_ringbuf_output returns non-zero (the ring is full), the program
