@@ -83,6 +83,12 @@ const (
 	UNION
 	ENUM
 
+	// DIRECTIVE is one preprocessor line ("#include <x.h>", "#ifdef X"),
+	// its text as written. The parser hands those before or between probes
+	// to the preprocessor (cpp.go); anywhere else one is a syntax error, as
+	// in bpftrace.
+	DIRECTIVE
+
 	numTokens
 )
 
@@ -102,6 +108,7 @@ var tokenNames = [...]string{
 	IF: "if", ELSE: "else", UNROLL: "unroll", WHILE: "while", FOR: "for",
 	BREAK: "break", CONTINUE: "continue", RETURN: "return",
 	SIZEOF: "sizeof", OFFSETOF: "offsetof", STRUCT: "struct", UNION: "union", ENUM: "enum",
+	DIRECTIVE: "preprocessor directive",
 }
 
 // String returns the token as bpftrace's parser names it in
