@@ -103,17 +103,17 @@ func newCellPublisher(send func(string, any), count int, silent bool, lim Output
 	p.streams[0].name, p.streams[1].name = "stdout", "stderr"
 	if ticker && !silent {
 		p.stopTicker = make(chan struct{})
-		go p.run()
+		go p.run(p.stopTicker)
 	}
 	return p
 }
 
-func (p *cellPublisher) run() {
+func (p *cellPublisher) run(stop <-chan struct{}) {
 	t := time.NewTicker(p.lim.StreamInterval / 2)
 	defer t.Stop()
 	for {
 		select {
-		case <-p.stopTicker:
+		case <-stop:
 			return
 		case now := <-t.C:
 			p.tick(now)
