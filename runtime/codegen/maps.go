@@ -1,0 +1,289 @@
+package codegen
+
+import (
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/tracebook/tracebook/lang"
+)
+
+// BPF_MAP_UPDATE_ELEM flags.
+const (
+	bpfAny     = 0
+	bpfNoExist = 1
+)
+
+// layout returns the layout of the map an expression names.
+func (g *gen) layout(n lang.Node, name string) *MapLayout {
+	l := g.c.layouts[name]
+	if l == nil {
+		g.errorf(n, "map %s has no type", name)
+	}
+	return l
+}
+
+// mapKey builds the key of m (its keys, or keys given apart as with
+// delete(@m, k)) in scratch in l's layout and returns its offset.
+func (g *gen) mapKey(l *MapLayout, keys []lang.Expr) int {
+	off := g.scratchAlloc(l.KeySize)
+	if !l.Keyed {
+		g.zeroScratch(off, l.KeySize)
+		return off
+	}
+	if len(keys) != len(l.Keys) {
+		g.errorf(nil, "map %s takes %d keys, got %d", l.Name, len(l.Keys), len(keys))
+		return off
+	}
+	sum := 0
+	for _, k := range l.Keys {
+		sum += k.Type.Size
+	}
+	if sum < l.KeySize {
+		// Padding between parts must be zero: keys compare bytewise.
+		g.zeroScratch(off, l.KeySize)
+	}
+	for i, k := range keys {
+		g.storeInto(off+l.Keys[i].Offset, l.Keys[i].Type, g.expr(k))
+	}
+	return off
+}
+
+// lookup emits bpf_map_lookup_elem(map, scratch+key); the result is in R0.
+func (g *gen) lookup(mapName string, key int) {
+	g.mapPtr(asm.R1, mapName)
+	g.scratchPtr(asm.R2, key)
+	g.call(asm.FnMapLookupElem)
+}
+
+// update emits bpf_map_update_elem(map, scratch+key, scratch+value, flags)
+// and counts a failure in MapErrors.
+func (g *gen) update(l *MapLayout, key, value int, flags int32) {
+	g.mapPtr(asm.R1, l.Name)
+	g.scratchPtr(asm.R2, key)
+	g.scratchPtr(asm.R3, value)
+	g.emit(asm.Mov.Imm(asm.R4, flags))
+	g.call(asm.FnMapUpdateElem)
+	g.countMapError(l)
+}
+
+// countMapError adds one to the map's counter in MapErrors when R0, a
+// helper's result, is negative: an update failed because the map is full
+// (or, with BPF_NOEXIST, a racing insert won).
+func (g *gen) countMapError(l *MapLayout) {
+	ok := g.label("upd_ok")
+	g.emit(asm.JSGE.Imm(asm.R0, 0, ok))
+	idx := g.c.mapIndex[l.Name]
+	slot := g.stackAlloc(8)
+	g.emit(asm.Mov.Imm(asm.R1, int32(idx)), asm.StoreMem(asm.R10, slot, asm.R1, asm.Word))
+	g.mapPtr(asm.R1, MapErrors)
+	g.emit(asm.Mov.Reg(asm.R2, asm.R10), asm.Add.Imm(asm.R2, int32(slot)))
+	g.call(asm.FnMapLookupElem)
+	g.emit(asm.JEq.Imm(asm.R0, 0, ok))
+	g.emit(asm.Mov.Imm(asm.R1, 1), asm.StoreXAdd(asm.R0, asm.R1, asm.DWord))
+	g.mark(ok)
+}
+
+// mapRead lowers @m or @m[k] as a value: the entry's value, or zero when
+// there is none. Aggregations read as this CPU's number (count, sum, min,
+// max: the value; avg: total/count).
+func (g *gen) mapRead(e *lang.MapExpr) val {
+	l := g.layout(e, e.Name)
+	if l == nil {
+		return val{t: e.Type()}
+	}
+	key := g.mapKey(l, e.Keys)
+	g.lookup(l.Name, key)
+	t := e.Type()
+	if t == nil {
+		t = l.Value
+	}
+	zero, end := g.label("map_none"), g.label("map_read")
+	if l.PerCPU || isIntLike(t) {
+		rt := t
+		if !isIntLike(rt) {
+			rt = lang.TypeInt64
+			if l.Value.Kind == lang.KindCount {
+				rt = lang.TypeUint64
+			}
+		}
+		res := g.newLoc()
+		g.emit(asm.JEq.Imm(asm.R0, 0, zero))
+		switch l.Value.Kind {
+		case lang.KindHist, lang.KindLhist:
+			g.errorf(e, "a %s map cannot be read as a value", l.Value.Kind)
+		case lang.KindAvg:
+			g.emit(asm.LoadMem(asm.R1, asm.R0, 8, asm.DWord), asm.LoadMem(asm.R2, asm.R0, 0, asm.DWord))
+			g.arith(lang.Div, asm.R1, asm.R2, true, true)
+			g.emit(asm.Mov.Reg(asm.R0, asm.R1))
+		case lang.KindStats:
+			g.emit(asm.LoadMem(asm.R0, asm.R0, 0, asm.DWord))
+		default:
+			size := l.ValueSize
+			if size > 8 {
+				size = 8
+			}
+			g.emit(asm.LoadMem(asm.R0, asm.R0, 0, sizeOf(size)))
+			if !l.PerCPU {
+				g.normalize(asm.R0, l.Value)
+			}
+		}
+		g.storeLoc(res, asm.R0)
+		g.emit(asm.Ja.Label(end))
+		g.mark(zero)
+		g.emit(asm.Mov.Imm(asm.R0, 0))
+		g.storeLoc(res, asm.R0)
+		g.mark(end)
+		return val{t: rt, kind: vInt, l: res, tmp: true}
+	}
+	dst := g.memVal(t)
+	g.emit(asm.JEq.Imm(asm.R0, 0, zero))
+	g.copyFromReg(dst.off, asm.R0, min(t.Size, l.ValueSize))
+	if t.Size > l.ValueSize {
+		g.zeroScratch(dst.off+l.ValueSize, t.Size-l.ValueSize)
+	}
+	g.emit(asm.Ja.Label(end))
+	g.mark(zero)
+	g.zeroScratch(dst.off, t.Size)
+	g.mark(end)
+	return dst
+}
+
+// copyFromReg copies n bytes from the address in base (not R1) to scratch.
+func (g *gen) copyFromReg(dst int, base asm.Register, n int) {
+	g.usesScratch = true
+	for i := 0; i < n; {
+		sz, w := asm.DWord, 8
+		switch {
+		case n-i >= 8:
+		case n-i >= 4:
+			sz, w = asm.Word, 4
+		case n-i >= 2:
+			sz, w = asm.Half, 2
+		default:
+			sz, w = asm.Byte, 1
+		}
+		g.emit(asm.LoadMem(asm.R1, base, int16(i), sz), asm.StoreMem(regScratch, int16(dst+i), asm.R1, sz))
+		i += w
+	}
+}
+
+// mapAssign lowers @m[k] = v and @m[k] op= v for maps that are not
+// aggregations.
+func (g *gen) mapAssign(target *lang.MapExpr, op lang.Op, value lang.Expr) {
+	l := g.layout(target, target.Name)
+	if l == nil {
+		return
+	}
+	if l.PerCPU {
+		g.errorf(target, "map %s holds %s values and cannot be assigned", l.Name, l.Value.Kind)
+		return
+	}
+	if op != lang.Assign {
+		// Read, combine, write back.
+		cur := g.mapRead(target)
+		v := g.intExpr(value)
+		g.load(cur, asm.R1)
+		g.load(v, asm.R2)
+		g.free(cur)
+		g.free(v)
+		xt, yt := l.Value, value.Type()
+		signed := xt.Signed && yt != nil && yt.Signed
+		g.arith(op, asm.R1, asm.R2, signed, xt.Signed)
+		g.normalize(asm.R1, l.Value)
+		res := g.intResult(l.Value, asm.R1)
+		g.mapStore(l, target.Keys, res)
+		return
+	}
+	g.mapStore(l, target.Keys, g.expr(value))
+}
+
+// mapStore writes v as the value of l[keys].
+func (g *gen) mapStore(l *MapLayout, keys []lang.Expr, v val) {
+	var valOff int
+	if v.kind == vMem && v.t != nil && v.t.Equal(l.Value) && !isIntLike(v.t) {
+		valOff = v.off
+	} else {
+		valOff = g.scratchAlloc(l.ValueSize)
+		g.storeInto(valOff, l.Value, v)
+	}
+	key := g.mapKey(l, keys)
+	g.update(l, key, valOff, bpfAny)
+}
+
+// mapDelete lowers delete(@m[k]) (and delete(@m, k)).
+func (g *gen) mapDelete(n lang.Node, m *lang.MapExpr, keys []lang.Expr) {
+	l := g.layout(n, m.Name)
+	if l == nil {
+		return
+	}
+	key := g.mapKey(l, keys)
+	g.mapPtr(asm.R1, l.Name)
+	g.scratchPtr(asm.R2, key)
+	g.call(asm.FnMapDeleteElem)
+}
+
+// hasKey lowers has_key(@m, k): 1 when the entry exists.
+func (g *gen) hasKey(n lang.Node, m *lang.MapExpr, keys []lang.Expr, t *lang.Type) val {
+	l := g.layout(n, m.Name)
+	if l == nil {
+		return val{t: t}
+	}
+	key := g.mapKey(l, keys)
+	g.lookup(l.Name, key)
+	no := g.label("no_key")
+	g.emit(asm.JEq.Imm(asm.R0, 0, no))
+	g.emit(asm.Mov.Imm(asm.R0, 1))
+	g.mark(no)
+	return g.intResult(typeOr(t, lang.TypeUint8), asm.R0)
+}
+
+// incDec lowers ++/-- on a variable or map element; post selects the old
+// value as the result.
+func (g *gen) incDec(x lang.Expr, inc, post bool, t *lang.Type) val {
+	delta := int32(1)
+	if !inc {
+		delta = -1
+	}
+	switch x := x.(type) {
+	case *lang.VarExpr:
+		v := g.vars[x.Name]
+		if v == nil || !isIntLike(v.t) {
+			g.errorf(x, "++/-- needs an integer variable")
+			return val{t: t}
+		}
+		old := g.intExpr(x)
+		g.load(old, asm.R1)
+		g.emit(asm.Add.Imm(asm.R1, delta))
+		g.normalize(asm.R1, v.t)
+		g.storeScratch(v.off, asm.R1, v.t.Size)
+		if post {
+			return old
+		}
+		g.free(old)
+		return val{t: v.t, kind: vMem, off: v.off}
+	case *lang.MapExpr:
+		l := g.layout(x, x.Name)
+		if l == nil {
+			return val{t: t}
+		}
+		if l.PerCPU {
+			g.errorf(x, "++/-- cannot be applied to %s map %s", l.Value.Kind, l.Name)
+			return val{t: t}
+		}
+		old := g.mapRead(x)
+		g.load(old, asm.R1)
+		g.emit(asm.Add.Imm(asm.R1, delta))
+		g.normalize(asm.R1, l.Value)
+		nv := g.intResult(l.Value, asm.R1)
+		g.load(nv, asm.R0)
+		keep := g.intResult(l.Value, asm.R0)
+		g.mapStore(l, x.Keys, nv)
+		if post {
+			g.free(keep)
+			return old
+		}
+		g.free(old)
+		return keep
+	}
+	g.errorf(x, "++/-- needs a variable or a map element")
+	return val{t: t}
+}
