@@ -61,6 +61,17 @@ type Info struct {
 	Formats map[*CallExpr]*Format
 	// StrLen is the string size in effect.
 	StrLen int
+
+	// Consts holds the value of every integer expression the checker could
+	// evaluate at compile time: literals, negated literals, well-known and
+	// enum constants, sizeof/offsetof, positional parameters used as
+	// numbers, $#, signal names given to signal(), and constant
+	// arithmetic on these. Code generation may emit them as immediates.
+	Consts map[Expr]int64
+	// StrConsts holds compile-time strings that are not string literals in
+	// the source: a positional parameter used as a string ($1 given "abc",
+	// or str($1)) maps to its text.
+	StrConsts map[Expr]string
 }
 
 // MapInfo is a map's fixed type. A multi-key map @m[a, b] has one KeyParts
@@ -102,4 +113,8 @@ type FormatSpec struct {
 	Length    string
 	Verb      string
 	ArgType   *Type // the type of the argument it consumes, after checking
+	// Hidden marks a conversion whose '%' snprintf pairs with a '%' before
+	// it ("%%d"): it still consumes an argument, as bpftrace counts it, but
+	// prints nothing of it; the segment's Literal already holds its text.
+	Hidden bool
 }
