@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -75,7 +76,14 @@ func readUpstreamSuites(dir, dialect string) ([]*upstreamTest, error) {
 		if err != nil {
 			return nil, err
 		}
-		all = append(all, tests...)
+		for _, t := range tests {
+			// Like the Python parser: tests for other architectures are
+			// not tests here at all (neither run nor skipped).
+			if len(t.Arch) > 0 && !archMatches(t.Arch) {
+				continue
+			}
+			all = append(all, t)
+		}
 	}
 	sort.SliceStable(all, func(i, j int) bool {
 		if all[i].Suite != all[j].Suite {
@@ -84,6 +92,17 @@ func readUpstreamSuites(dir, dialect string) ([]*upstreamTest, error) {
 		return all[i].Name < all[j].Name
 	})
 	return all, nil
+}
+
+// archMatches reports whether an ARCH list names this machine.
+func archMatches(arch []string) bool {
+	machine := map[string]string{"amd64": "x86_64", "arm64": "aarch64", "ppc64le": "ppc64le", "s390x": "s390x", "arm": "armv7l"}[runtime.GOARCH]
+	for _, a := range arch {
+		if a == machine {
+			return true
+		}
+	}
+	return false
 }
 
 // parseUpstreamSuite parses one suite file.

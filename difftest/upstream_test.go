@@ -302,17 +302,6 @@ func (e *upstreamEnv) run(ut *upstreamTest) (string, string) {
 	if ut.Unsupported != "" {
 		return "SKIP", ut.Unsupported
 	}
-	if len(ut.Arch) > 0 {
-		ok := false
-		for _, a := range ut.Arch {
-			if a == "x86_64" && runtime.GOARCH == "amd64" || a == "aarch64" && runtime.GOARCH == "arm64" {
-				ok = true
-			}
-		}
-		if !ok {
-			return "SKIP", "architecture " + strings.Join(ut.Arch, "|")
-		}
-	}
 	if ut.MinKernel != "" && !kernelAtLeast(e.kernel, ut.MinKernel) {
 		return "SKIP", "min kernel " + ut.MinKernel
 	}
