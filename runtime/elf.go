@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -92,6 +93,18 @@ func ReadELF(path string) (*ELFFile, error) {
 	if syms, err := f.DynamicSymbols(); err == nil {
 		add(syms)
 	}
+	if f.Section(".symtab") == nil {
+		// A stripped file: its full symbol table may be in a separate
+		// debug file (Debian's *-dbg packages), as bpftrace finds it.
+		if dbg := findDebugFile(path, f); dbg != "" {
+			if df, err := elf.Open(dbg); err == nil {
+				if syms, err := df.Symbols(); err == nil {
+					add(syms)
+				}
+				df.Close()
+			}
+		}
+	}
 	sort.SliceStable(ef.Syms, func(i, j int) bool {
 		a, b := ef.Syms[i], ef.Syms[j]
 		if a.Addr != b.Addr {
@@ -116,6 +129,66 @@ func ReadELF(path string) (*ELFFile, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return ef, nil
+}
+
+// debugRoot is where distributions install separate debug files.
+const debugRoot = "/usr/lib/debug"
+
+// findDebugFile locates the separate debug file of a stripped ELF file: by
+// build id (/usr/lib/debug/.build-id/xx/rest.debug), then by the
+// .gnu_debuglink name next to the file, in its .debug directory, and under
+// /usr/lib/debug. It returns "" when there is none.
+func findDebugFile(path string, f *elf.File) string {
+	if id := readBuildID(f); len(id) > 2 {
+		p := filepath.Join(debugRoot, ".build-id", id[:2], id[2:]+".debug")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	s := f.Section(".gnu_debuglink")
+	if s == nil {
+		return ""
+	}
+	data, err := s.Data()
+	if err != nil {
+		return ""
+	}
+	name := string(data)
+	if i := strings.IndexByte(name, 0); i >= 0 {
+		name = name[:i]
+	}
+	if name == "" || strings.Contains(name, "/") {
+		return ""
+	}
+	dir := filepath.Dir(path)
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		dir = filepath.Dir(real)
+	}
+	for _, p := range []string{
+		filepath.Join(dir, name),
+		filepath.Join(dir, ".debug", name),
+		filepath.Join(debugRoot, dir, name),
+	} {
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+			if same, err := sameFile(p, path); err == nil && same {
+				continue
+			}
+			return p
+		}
+	}
+	return ""
+}
+
+func sameFile(a, b string) (bool, error) {
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false, err
+	}
+	fb, err := os.Stat(b)
+	if err != nil {
+		return false, err
+	}
+	return os.SameFile(fa, fb), nil
 }
 
 func readBuildID(f *elf.File) string {
