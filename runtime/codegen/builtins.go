@@ -71,12 +71,7 @@ func (g *gen) builtin(e *lang.IdentExpr) val {
 			t = lang.StringType(16)
 		}
 		dst := g.memVal(t)
-		if t.Size > 16 {
-			g.zeroScratch(dst.off+16, t.Size-16)
-		}
-		g.scratchPtr(asm.R1, dst.off)
-		g.emit(asm.Mov.Imm(asm.R2, int32(min(t.Size, 16))))
-		g.call(asm.FnGetCurrentComm)
+		g.commInto(dst.off, t)
 		return dst
 	case "cgroup":
 		g.call(asm.FnGetCurrentCgroupId)
@@ -120,6 +115,17 @@ func (g *gen) builtin(e *lang.IdentExpr) val {
 	}
 	g.errorf(e, "unknown builtin %s", name)
 	return val{t: t}
+}
+
+// commInto writes comm at scratch off as string type t (16 bytes or
+// more; get_current_comm pads with NULs, the rest is zeroed).
+func (g *gen) commInto(off int, t *lang.Type) {
+	if t.Size > 16 {
+		g.zeroScratch(off+16, t.Size-16)
+	}
+	g.scratchPtr(asm.R1, off)
+	g.emit(asm.Mov.Imm(asm.R2, int32(min(t.Size, 16))))
+	g.call(asm.FnGetCurrentComm)
 }
 
 // argN parses "arg3" into 3.

@@ -142,8 +142,7 @@ func Compile(prog *lang.Program, info *lang.Info, opts *Options) (*Object, error
 		obj.Internal[name] = internalSpec(name, o, scratch)
 	}
 	for name, depth := range c.stackMaps {
-		obj.Internal[name] = &ebpf.MapSpec{Name: kernelName(name), Type: ebpf.StackTrace, KeySize: 4,
-			ValueSize: uint32(8 * depth), MaxEntries: uint32(o.StackMapEntries)}
+		obj.Internal[name] = stackMapSpec(name, depth, o)
 	}
 	return obj, nil
 }

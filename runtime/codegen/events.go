@@ -38,7 +38,7 @@ func (g *gen) emitEvent(ev *Event, args []lang.Expr) {
 		if i >= len(ev.Args) {
 			break
 		}
-		g.storeInto(buf+ev.Args[i].Offset, ev.Args[i].Type, g.expr(a))
+		g.exprInto(buf+ev.Args[i].Offset, ev.Args[i].Type, a)
 	}
 	g.output(buf, ev.Size)
 }

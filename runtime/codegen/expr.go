@@ -443,10 +443,10 @@ func (g *gen) ternary(e *lang.TernaryExpr) val {
 	}
 	dst := g.memVal(t)
 	g.branch(e.Cond, false, els)
-	g.storeInto(dst.off, t, g.expr(e.Then))
+	g.exprInto(dst.off, t, e.Then)
 	g.emit(asm.Ja.Label(end))
 	g.mark(els)
-	g.storeInto(dst.off, t, g.expr(e.Else))
+	g.exprInto(dst.off, t, e.Else)
 	g.mark(end)
 	return dst
 }
@@ -513,16 +513,67 @@ func (g *gen) tuple(e *lang.TupleExpr) val {
 		t = lang.TupleOf(elems...)
 	}
 	dst := g.memVal(t)
+	g.tupleInto(dst.off, t, e)
+	return dst
+}
+
+// tupleInto builds tuple e at scratch off in the layout of tuple type t.
+func (g *gen) tupleInto(off int, t *lang.Type, e *lang.TupleExpr) {
 	// Padding must be zero: tuples are compared and used as keys bytewise.
-	g.zeroScratch(dst.off, t.Size)
+	if tupleHasPadding(t) {
+		g.zeroScratch(off, t.Size)
+	}
 	for i, x := range e.Elems {
 		if i >= len(t.Fields) {
 			break
 		}
 		f := t.Fields[i]
-		g.storeInto(dst.off+f.Offset, f.Type, g.expr(x))
+		g.exprInto(off+f.Offset, f.Type, x)
 	}
-	return dst
+}
+
+// tupleHasPadding reports whether tuple t has bytes no element covers.
+func tupleHasPadding(t *lang.Type) bool {
+	end := 0
+	for _, f := range t.Fields {
+		if f.Offset != end {
+			return true
+		}
+		end = f.Offset + f.Type.Size
+	}
+	return end != t.Size
+}
+
+// exprInto lowers e straight into scratch at off as type dt. Values that
+// are built in memory (string literals, comm, str(), tuples) are built in
+// place rather than built elsewhere and copied.
+func (g *gen) exprInto(off int, dt *lang.Type, e lang.Expr) {
+	if g.err != nil {
+		return
+	}
+	switch x := e.(type) {
+	case *lang.StrLit:
+		if dt.Kind == lang.KindString && len(x.Value) < dt.Size {
+			g.writeBytes(off, []byte(x.Value), dt.Size)
+			return
+		}
+	case *lang.IdentExpr:
+		if x.Name == "comm" && x.Kind == lang.IdentBuiltin && dt.Kind == lang.KindString && dt.Size >= 16 {
+			g.commInto(off, dt)
+			return
+		}
+	case *lang.CallExpr:
+		if x.Name == "str" && dt.Kind == lang.KindString && len(x.Args) > 0 && !isMemKind(x.Args[0].Type()) {
+			g.strInto(off, dt, x)
+			return
+		}
+	case *lang.TupleExpr:
+		if dt.Kind == lang.KindTuple && len(dt.Fields) == len(x.Elems) {
+			g.tupleInto(off, dt, x)
+			return
+		}
+	}
+	g.storeInto(off, dt, g.expr(e))
 }
 
 // storeInto writes v, converted to type dt, into scratch at off. Integers

@@ -1,6 +1,8 @@
 package codegen
 
 import (
+	"strings"
+
 	"github.com/cilium/ebpf"
 )
 
@@ -13,10 +15,11 @@ import (
 //
 //	MapEvents  ring buffer of event records (Event), written with
 //	           bpf_ringbuf_output(..., BPF_RB_NO_WAKEUP): the reader polls.
-//	MapDrops   array[1] of u64: records the ring buffer could not take.
-//	MapErrors  hash u64 NameID(map name) → u64: failed map updates (a full
-//	           map) per bpftrace map; names are in Object.Names.
-//	MapStacks  stack-trace map the kstack/ustack ids index.
+//	MapDrops   per-CPU array[1] of u64: records the ring buffer could not
+//	           take. (These two names and specs are the runtime's
+//	           EventsMapName/DropsMapName contract, runtime/ringbuf.go.)
+//	MapStacks  stack-trace map the kstack/ustack ids index (StackMapName:
+//	           one per frame limit).
 //	MapZero    array[1] of ZeroSize zero bytes, read-only for programs: the
 //	           initial value of new hist/lhist entries.
 //
@@ -27,14 +30,16 @@ import (
 //	            runs anything: u64 start time (CLOCK_MONOTONIC ns, the base of
 //	            `elapsed`) at GlobalStart, u64 pid of the -c child (`cpid`)
 //	            at GlobalCpid.
+//	MapErrors   array of u64, one per bpftrace map in Object.MapNames()
+//	            order: failed map updates (the map was full).
 //	MapScratch  per-CPU array[1] of ScratchSize bytes: strings, tuples, map
 //	            keys and event records under construction (doc.go).
 //	MapScratchNMI  the same for perf-event programs, which run in NMI context
 //	            and may interrupt another program in the middle of its use
 //	            of MapScratch on the same CPU.
 const (
-	MapEvents     = "tb_events"
-	MapDrops      = "tb_drops"
+	MapEvents     = "events"
+	MapDrops      = "drops"
 	MapErrors     = "tb_map_errors"
 	MapStacks     = "tb_stacks"
 	MapZero       = "tb_zero"
@@ -50,9 +55,22 @@ const (
 	GlobalsSize = 16
 )
 
-// SharedInternalMaps lists the internal maps a session shares between
-// Objects; the others are private to each Object.
-var SharedInternalMaps = []string{MapEvents, MapDrops, MapErrors, MapStacks, MapZero}
+// SharedInternalMaps are the shared internal maps every Object has.
+// Stack maps (MapStacks and StackMapName's others) are shared too, but an
+// Object has them only when its programs take stacks.
+var SharedInternalMaps = []string{MapEvents, MapDrops, MapZero}
+
+// IsSharedInternal reports whether an internal map is one a session
+// creates once and shares between Objects (by MapReplacements): the ring
+// buffer, the drop counter, the zero value and the stack maps. The others
+// belong to one Object.
+func IsSharedInternal(name string) bool {
+	switch name {
+	case MapEvents, MapDrops, MapZero:
+		return true
+	}
+	return strings.HasPrefix(name, MapStacks)
+}
 
 const (
 	// ZeroSize is the value size of MapZero: room for the largest lhist
@@ -67,8 +85,6 @@ const (
 	// maxScratch is the largest per-CPU value the kernel allows
 	// (PCPU_MIN_UNIT_SIZE).
 	maxScratch = 32 << 10
-	// errorMapEntries bounds MapErrors: one entry per map that ever failed.
-	errorMapEntries = 1024
 )
 
 // Map flags (uapi/linux/bpf.h).
@@ -83,12 +99,7 @@ func internalSpec(name string, opts *Options, scratchSize int) *ebpf.MapSpec {
 	case MapEvents:
 		return &ebpf.MapSpec{Name: name, Type: ebpf.RingBuf, MaxEntries: uint32(opts.RingBufSize)}
 	case MapDrops:
-		return &ebpf.MapSpec{Name: name, Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 1}
-	case MapErrors:
-		return &ebpf.MapSpec{Name: name, Type: ebpf.Hash, KeySize: 8, ValueSize: 8, MaxEntries: errorMapEntries}
-	case MapStacks:
-		return &ebpf.MapSpec{Name: name, Type: ebpf.StackTrace, KeySize: 4, ValueSize: 8 * StackFrames,
-			MaxEntries: uint32(opts.StackMapEntries)}
+		return &ebpf.MapSpec{Name: name, Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: 8, MaxEntries: 1}
 	case MapZero:
 		return &ebpf.MapSpec{Name: name, Type: ebpf.Array, KeySize: 4, ValueSize: ZeroSize, MaxEntries: 1,
 			Flags: flagRdonlyProg}
@@ -111,4 +122,10 @@ func InternalMapSpec(name string, opts *Options) *ebpf.MapSpec {
 		}
 	}
 	return nil
+}
+
+// stackMapSpec is the spec of a stack map keeping depth frames.
+func stackMapSpec(name string, depth int, opts *Options) *ebpf.MapSpec {
+	return &ebpf.MapSpec{Name: kernelName(name), Type: ebpf.StackTrace, KeySize: 4,
+		ValueSize: uint32(8 * depth), MaxEntries: uint32(opts.StackMapEntries)}
 }

@@ -42,7 +42,7 @@ func (g *gen) mapKey(l *MapLayout, keys []lang.Expr) int {
 		g.zeroScratch(off, l.KeySize)
 	}
 	for i, k := range keys {
-		g.storeInto(off+l.Keys[i].Offset, l.Keys[i].Type, g.expr(k))
+		g.exprInto(off+l.Keys[i].Offset, l.Keys[i].Type, k)
 	}
 	return off
 }

@@ -14,7 +14,7 @@ type Options struct {
 	// 0 means 4096.
 	MaxMapEntries int
 	// RingBufSize is the size of MapEvents in bytes, a power of two and a
-	// multiple of the page size; 0 means 8 MiB.
+	// multiple of the page size; 0 means 16 MiB.
 	RingBufSize int
 	// StackMapEntries bounds MapStacks; 0 means 4096.
 	StackMapEntries int
@@ -55,7 +55,7 @@ func (o *Options) withDefaults() *Options {
 		c.MaxMapEntries = 4096
 	}
 	if c.RingBufSize <= 0 {
-		c.RingBufSize = 8 << 20
+		c.RingBufSize = 16 << 20
 	}
 	if c.StackMapEntries <= 0 {
 		c.StackMapEntries = 4096

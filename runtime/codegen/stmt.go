@@ -122,7 +122,7 @@ func (g *gen) assign(s *lang.AssignStmt) {
 			g.storeScratch(v.off, asm.R1, v.t.Size)
 			return
 		}
-		g.storeInto(v.off, v.t, g.expr(s.Value))
+		g.exprInto(v.off, v.t, s.Value)
 	default:
 		g.errorf(s, "cannot assign to %T", s.Target)
 	}

@@ -32,13 +32,22 @@ func (g *gen) str(call *lang.CallExpr) val {
 		}
 		return dst
 	}
+	dst := g.memVal(t)
+	g.strInto(dst.off, t, call)
+	return dst
+}
+
+// strInto reads str(p[, n]) of a pointer p into scratch off as string
+// type t.
+func (g *gen) strInto(off int, t *lang.Type, call *lang.CallExpr) {
+	arg := call.Args[0]
+	at := arg.Type()
 	p := g.intExpr(arg)
 	var n val
 	if len(call.Args) > 1 {
 		n = g.intExpr(call.Args[1])
 	}
-	dst := g.memVal(t)
-	g.zeroScratch(dst.off, t.Size)
+	g.zeroScratch(off, t.Size)
 	if len(call.Args) > 1 {
 		// size = min(n+1, t.Size)
 		g.load(n, asm.R2)
@@ -53,9 +62,8 @@ func (g *gen) str(call *lang.CallExpr) val {
 	}
 	g.load(p, asm.R3)
 	g.free(p)
-	g.scratchPtr(asm.R1, dst.off)
+	g.scratchPtr(asm.R1, off)
 	g.call(probeRead(g.space(at), true))
-	return dst
 }
 
 // truncStr puts a NUL at min(n, size-1) of the string at scratch off.
