@@ -165,7 +165,9 @@ var (
 // and map keys as raw numbers, in these layouts (all fields little-endian,
 // at the offsets shown). Code generation (runtime/codegen) writes them, the
 // runtime decodes them, and the checker should give the builtins and calls
-// that produce them these types, so that all three agree on Size:
+// that produce them these types, so that all three agree on Size (use
+// StackType for kstack/ustack, whose sizes differ, and BufferType for buf,
+// whose Size counts its length byte):
 //
 //	ksym(addr), func in kprobes/kfuncs  8 bytes   u64 address
 //	usym(addr), func in uprobes        16 bytes   u64 address, u64 pid (tgid)
@@ -174,11 +176,11 @@ var (
 //	probe                               8 bytes   u64 id of the probe's name (codegen.NameID)
 //	strftime(fmt, ns)                  16 bytes   u64 id of the format (codegen.NameID), u64 ns as given
 //	macaddr(p)                          6 bytes   the address bytes
-//	cgroup_path(id)                     8 bytes   u64 cgroup id
+//	cgroup_path(id[, filter])          16 bytes   u64 cgroup id, u64 id of the filter (codegen.NameID; 0: none)
 //	strerror(n)                         8 bytes   u64 errno
 //	kstack                              8 bytes   i64 stack id in the stack-trace map (negative: none)
 //	ustack                             16 bytes   i64 stack id, u64 pid (tgid)
-//	buf(p, n)                         8+n bytes   u64 length, then n data bytes (BufferType)
+//	buf(p, n)                         1+n bytes   u8 length, then n data bytes (BufferType)
 var (
 	TypeKSym       = &Type{Kind: KindKSym, Size: 8}
 	TypeUSym       = &Type{Kind: KindUSym, Size: 16}
@@ -187,7 +189,7 @@ var (
 	TypeProbe      = &Type{Kind: KindProbe, Size: 8}
 	TypeTimestamp  = &Type{Kind: KindTimestamp, Size: 16}
 	TypeMacaddr    = &Type{Kind: KindMacaddr, Size: 6}
-	TypeCgroupPath = &Type{Kind: KindCgroupPath, Size: 8}
+	TypeCgroupPath = &Type{Kind: KindCgroupPath, Size: 16}
 	TypeStrerror   = &Type{Kind: KindStrerror, Size: 8}
 )
 
@@ -201,9 +203,11 @@ func StackType(info StackInfo) *Type {
 	return &Type{Kind: KindStack, Size: size, Stack: info}
 }
 
-// BufferType returns the type of buf(p, n): a u64 length followed by n
-// data bytes, so its Size is 8+n.
-func BufferType(n int) *Type { return &Type{Kind: KindBuffer, Size: 8 + n} }
+// BufferType returns the type of buf(p, n): a u8 length (n is at most
+// the string size, 200) followed by n data bytes, so its Size is 1+n, as
+// in bpftrace, whose buffer type counts its length byte. The length is
+// what buf() read, which a variable n makes smaller than n.
+func BufferType(n int) *Type { return &Type{Kind: KindBuffer, Size: 1 + n} }
 
 // IntType returns the integer type of the given size and signedness.
 func IntType(size int, signed bool) *Type {
