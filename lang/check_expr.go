@@ -206,7 +206,7 @@ func (c *checker) defineValue(name string, depth int) (int64, bool) {
 	if strings.HasPrefix(text, "-") {
 		neg, text = true, strings.TrimSpace(text[1:])
 	}
-	if v, ok := parseCInt(text); ok {
+	if v, ok := defineInt(text); ok {
 		if neg {
 			v = -v
 		}
@@ -227,9 +227,9 @@ func (c *checker) defineValue(name string, depth int) (int64, bool) {
 	return 0, false
 }
 
-// parseCInt parses a C integer constant: decimal, 0x hex, 0 octal, with
+// defineInt parses a C integer constant: decimal, 0x hex, 0 octal, with
 // U/L suffixes.
-func parseCInt(s string) (int64, bool) {
+func defineInt(s string) (int64, bool) {
 	s = strings.TrimRight(s, "uUlL")
 	if s == "" {
 		return 0, false

@@ -365,7 +365,7 @@ func isBuiltinName(name string) bool {
 
 // argNumber returns N for "argN" (or "sargN") with one digit, else -1.
 func argNumber(name, prefix string) int {
-	if len(name) == len(prefix)+1 && strings.HasPrefix(name, prefix) && isDigit(name[len(prefix)]) {
+	if len(name) == len(prefix)+1 && strings.HasPrefix(name, prefix) && isASCIIDigit(name[len(prefix)]) {
 		return int(name[len(prefix)] - '0')
 	}
 	return -1

@@ -103,7 +103,7 @@ func matchConversion(s string) (*FormatSpec, int) {
 		i++
 	}
 	start := i
-	for i < len(s) && isDigit(s[i]) {
+	for i < len(s) && isASCIIDigit(s[i]) {
 		i++
 	}
 	if i > start {
@@ -112,9 +112,9 @@ func matchConversion(s string) (*FormatSpec, int) {
 		}
 		spec.Width = atoiSat(s[start:i])
 	}
-	if i+1 < len(s) && s[i] == '.' && isDigit(s[i+1]) {
+	if i+1 < len(s) && s[i] == '.' && isASCIIDigit(s[i+1]) {
 		j := i + 1
-		for j < len(s) && isDigit(s[j]) {
+		for j < len(s) && isASCIIDigit(s[j]) {
 			j++
 		}
 		spec.Precision = atoiSat(s[i+1 : j])
@@ -142,7 +142,7 @@ func matchConversion(s string) (*FormatSpec, int) {
 	return nil, 0
 }
 
-func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+func isASCIIDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // atoiSat converts a run of digits, saturating instead of overflowing.
 func atoiSat(s string) int {

@@ -73,14 +73,15 @@ func maxSuggestDistance(n int) int {
 }
 
 // suggest returns the candidate closest to name, or "" when none is close
-// enough. Ties go to the alphabetically first candidate, so the result does
-// not depend on the order of candidates.
+// enough. Ties go to the candidate whose length is nearest name's (a
+// transposition rather than a deletion), then to the alphabetically first,
+// so the result does not depend on the order of candidates.
 func suggest(name string, candidates []string) string {
 	limit := maxSuggestDistance(len(name))
 	if limit == 0 {
 		return ""
 	}
-	best, bestDist := "", limit+1
+	best, bestDist, bestLen := "", limit+1, 0
 	sorted := append([]string(nil), candidates...)
 	sort.Strings(sorted)
 	for _, c := range sorted {
@@ -91,8 +92,12 @@ func suggest(name string, candidates []string) string {
 		if d := len(c) - len(name); d > limit || -d > limit {
 			continue
 		}
-		if d := editDistance(name, c); d < bestDist {
-			best, bestDist = c, d
+		dl := len(c) - len(name)
+		if dl < 0 {
+			dl = -dl
+		}
+		if d := editDistance(name, c); d < bestDist || (d == bestDist && dl < bestLen) {
+			best, bestDist, bestLen = c, d, dl
 		}
 	}
 	return best
