@@ -123,13 +123,17 @@ func (g *gen) callExpr(call *lang.CallExpr) val {
 		if need(1) {
 			return g.buf(call)
 		}
-	case "ksym", "kptr", "uptr", "cgroup_path", "strerror":
+	case "cgroup_path":
+		if !need(1) {
+			return val{t: t}
+		}
+		return g.cgroupPath(call, t)
+	case "ksym", "kptr", "uptr", "strerror":
 		if !need(1) {
 			return val{t: t}
 		}
 		v := g.intExpr(call.Args[0])
-		def := map[string]*lang.Type{"ksym": lang.TypeKSym, "cgroup_path": lang.TypeCgroupPath,
-			"strerror": lang.TypeStrerror}[name]
+		def := map[string]*lang.Type{"ksym": lang.TypeKSym, "strerror": lang.TypeStrerror}[name]
 		v.t = typeOr(t, typeOr(def, call.Args[0].Type()))
 		return v
 	case "usym":
@@ -280,6 +284,31 @@ func (g *gen) resolved(call *lang.CallExpr, t *lang.Type) val {
 		return val{t: t}
 	}
 	return val{t: t, kind: vConst, c: int64(n)}
+}
+
+// cgroupPath lowers cgroup_path(id[, filter]) into lang.TypeCgroupPath's
+// layout: the id and the filter's NameID (0 without one).
+func (g *gen) cgroupPath(call *lang.CallExpr, t *lang.Type) val {
+	if t == nil || t.Kind != lang.KindCgroupPath || t.Size < 16 {
+		t = lang.TypeCgroupPath
+	}
+	id := g.intExpr(call.Args[0])
+	filter := int64(0)
+	if len(call.Args) > 1 {
+		lit, ok := call.Args[1].(*lang.StrLit)
+		if !ok {
+			g.errorf(call, "cgroup_path() needs a string literal filter")
+			return val{t: t}
+		}
+		filter = int64(g.c.nameID(lit.Value))
+	}
+	dst := g.memVal(t)
+	g.load(id, asm.R0)
+	g.free(id)
+	g.storeScratch(dst.off, asm.R0, 8)
+	g.movImm(asm.R0, filter)
+	g.storeScratch(dst.off+8, asm.R0, 8)
+	return dst
 }
 
 // strftime lowers strftime(fmt, ns) into lang.TypeTimestamp's layout: the

@@ -490,8 +490,8 @@ func isIntLike(t *lang.Type) bool {
 	}
 	switch t.Kind {
 	case lang.KindInt, lang.KindPointer, lang.KindKSym, lang.KindUsername, lang.KindProbe,
-		lang.KindCgroupPath, lang.KindStrerror:
-		return true
+		lang.KindStrerror:
+		return t.Size <= 8
 	}
 	return false
 }

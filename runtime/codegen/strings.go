@@ -79,19 +79,19 @@ func (g *gen) truncStr(off, size int, nExpr lang.Expr) {
 	g.emit(asm.Add.Reg(asm.R2, asm.R1), asm.Mov.Imm(asm.R1, 0), asm.StoreMem(asm.R2, 0, asm.R1, asm.Byte))
 }
 
-// buf lowers buf(p[, n]): a u64 length and the bytes (lang.BufferType).
+// buf lowers buf(p[, n]): a u8 length and the bytes (lang.BufferType).
 func (g *gen) buf(call *lang.CallExpr) val {
 	t := call.Type()
 	arg := call.Args[0]
 	at := arg.Type()
-	if t == nil || t.Kind != lang.KindBuffer || t.Size <= 8 {
+	if t == nil || t.Kind != lang.KindBuffer || t.Size < 2 {
 		n := g.c.strLen
 		if at != nil && at.Kind == lang.KindArray {
 			n = at.Size
 		}
 		t = lang.BufferType(n)
 	}
-	capacity := t.Size - 8
+	capacity := t.Size - 1
 	var n val
 	if len(call.Args) > 1 {
 		n = g.intExpr(call.Args[1])
@@ -107,14 +107,14 @@ func (g *gen) buf(call *lang.CallExpr) val {
 		dst := g.memVal(t)
 		g.zeroScratch(dst.off, t.Size)
 		m := min(capacity, at.Size)
-		g.copyScratch(dst.off+8, src.off, m)
+		g.copyScratch(dst.off+1, src.off, m)
 		g.load(n, asm.R1)
 		g.free(n)
 		ok := g.label("buflen")
 		g.emit(asm.JLE.Imm(asm.R1, int32(m), ok))
 		g.emit(asm.Mov.Imm(asm.R1, int32(m)))
 		g.mark(ok)
-		g.storeScratch(dst.off, asm.R1, 8)
+		g.storeScratch(dst.off, asm.R1, 1)
 		return dst
 	}
 	p := g.intExpr(arg)
@@ -126,10 +126,10 @@ func (g *gen) buf(call *lang.CallExpr) val {
 	g.emit(asm.JLE.Imm(asm.R2, int32(capacity), ok))
 	g.emit(asm.Mov.Imm(asm.R2, int32(capacity)))
 	g.mark(ok)
-	g.storeScratch(dst.off, asm.R2, 8)
+	g.storeScratch(dst.off, asm.R2, 1)
 	g.load(p, asm.R3)
 	g.free(p)
-	g.scratchPtr(asm.R1, dst.off+8)
+	g.scratchPtr(asm.R1, dst.off+1)
 	g.call(probeRead(g.space(at), false))
 	return dst
 }
