@@ -2,12 +2,14 @@ package render
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tracebook/tracebook/runtime/value"
 )
@@ -93,7 +95,9 @@ func runBpftrace(t *testing.T, bin string, args ...string) []byte {
 	if _, err := os.Stat(bin); err != nil {
 		t.Skipf("no bpftrace to record goldens from: %v", err)
 	}
-	cmd := exec.Command(bin, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
 	var stdout bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Env = append(os.Environ(), "BPFTRACE_STRLEN=64")
