@@ -80,7 +80,7 @@ func TestHistLabelsFullRange(t *testing.T) {
 	}
 	h := newMap("@h", value.MapHist).add(nil, 1<<40, 1<<62, 1<<63-1).done()
 	text := MapText(h, 0, 0)
-	if !strings.HasPrefix(text, "@h: \n[1T, 2T)" + strings.Repeat(" ", 15) + "1 |") || !strings.Contains(text, "[4E, 8E)               2 |@@@") {
+	if !strings.HasPrefix(text, "@h: \n[1T, 2T)"+strings.Repeat(" ", 15)+"1 |") || !strings.Contains(text, "[4E, 8E)               2 |@@@") {
 		t.Errorf("hist beyond 4G:\n%s", text)
 	}
 	if n := strings.Count(text, "\n"); n != 2+23 {
