@@ -496,7 +496,7 @@ func (c *checker) assignVar(s *AssignStmt, v *VarExpr) {
 			if old.Size < t.Size {
 				tail = ". The value may be truncated."
 			}
-			c.warnf(s, "Buffer size mismatch: %d != %d%s", old.Size+1, t.Size+1, tail)
+			c.warnf(s, "Buffer size mismatch: %d != %d%s", old.Size, t.Size, tail)
 		}
 	case !sameVarType(old, t):
 		c.errorf(s, "Type mismatch for $%s: trying to assign value of type '%s' when variable already contains a value of type '%s'",

@@ -358,22 +358,22 @@ func (c *checker) callRule(e *CallExpr, f *Func, ctx useCtx) *Type {
 		if !anyInvalid(ts) {
 			c.wantArg(e, 0, "integer")
 		}
-		return &Type{Kind: KindStrerror, Size: 8}
+		return TypeStrerror
 	case "strftime":
 		ts := c.typeArgs(e)
 		if !anyInvalid(ts) {
 			_ = c.wantLiteral(e, 0, "string") && c.wantArg(e, 1, "integer")
 		}
-		return &Type{Kind: KindTimestamp, Size: 16}
+		return TypeTimestamp
 	case "ksym", "usym":
 		ts := c.typeArgs(e)
 		if !anyInvalid(ts) && !ts[0].IsInt() && ts[0].Kind != KindPointer {
 			c.errorf(e, "%s() expects an integer or pointer argument", e.Name)
 		}
 		if name == "ksym" {
-			return &Type{Kind: KindKSym, Size: 8}
+			return TypeKSym
 		}
-		return &Type{Kind: KindUSym, Size: 16}
+		return TypeUSym
 	case "kaddr":
 		c.typeArgs(e)
 		c.wantLiteral(e, 0, "string")
@@ -416,7 +416,7 @@ func (c *checker) callRule(e *CallExpr, f *Func, ctx useCtx) *Type {
 	case "macaddr":
 		ts := c.typeArgs(e)
 		if anyInvalid(ts) {
-			return &Type{Kind: KindMacaddr, Size: 6}
+			return TypeMacaddr
 		}
 		t := ts[0]
 		if !t.IsInt() && t.Kind != KindArray && t.Kind != KindString && t.Kind != KindBuffer && t.Kind != KindPointer {
@@ -428,7 +428,7 @@ func (c *checker) callRule(e *CallExpr, f *Func, ctx useCtx) *Type {
 		if _, ok := e.Args[0].(*StrLit); ok {
 			c.errorf(e, "macaddr() does not support literal string arguments")
 		}
-		return &Type{Kind: KindMacaddr, Size: 6}
+		return TypeMacaddr
 	case "bswap":
 		ts := c.typeArgs(e)
 		if anyInvalid(ts) {
@@ -459,7 +459,7 @@ func (c *checker) callRule(e *CallExpr, f *Func, ctx useCtx) *Type {
 				c.wantArg(e, 1, "string")
 			}
 		}
-		return &Type{Kind: KindCgroupPath, Size: 16}
+		return TypeCgroupPath
 	case "signal":
 		return c.signalCall(e)
 	case "override":
@@ -733,7 +733,7 @@ func (c *checker) bufCall(e *CallExpr) *Type {
 		c.warnf(e, "buf() length is too long and will be shortened to %d bytes (see BPFTRACE_STRLEN)", c.strlen)
 		size = c.strlen
 	}
-	return &Type{Kind: KindBuffer, Size: size, AddrSpace: AddrKernel}
+	return BufferType(size)
 }
 
 func (c *checker) stackCall(e *CallExpr, user bool) *Type {
@@ -768,12 +768,12 @@ func (c *checker) stackCall(e *CallExpr, user bool) *Type {
 		c.errorf(e, "%s([int limit]): limit must be at least 1, %d given", e.Name, st.Limit)
 		return typeInvalid
 	}
-	return &Type{Kind: KindStack, Size: 8, Stack: st}
+	return StackType(st)
 }
 
 func (c *checker) ntopCall(e *CallExpr) *Type {
 	ts := c.typeArgs(e)
-	res := &Type{Kind: KindInet, Size: 24}
+	res := TypeInet
 	if anyInvalid(ts) {
 		return res
 	}

@@ -426,26 +426,26 @@ func foldInt(op Op, a, b int64) (int64, bool) {
 		}
 		return a >> uint(b), true
 	case Eq:
-		return b2i(a == b), true
+		return boolInt(a == b), true
 	case Ne:
-		return b2i(a != b), true
+		return boolInt(a != b), true
 	case Lt:
-		return b2i(a < b), true
+		return boolInt(a < b), true
 	case Le:
-		return b2i(a <= b), true
+		return boolInt(a <= b), true
 	case Gt:
-		return b2i(a > b), true
+		return boolInt(a > b), true
 	case Ge:
-		return b2i(a >= b), true
+		return boolInt(a >= b), true
 	case LAnd:
-		return b2i(a != 0 && b != 0), true
+		return boolInt(a != 0 && b != 0), true
 	case LOr:
-		return b2i(a != 0 || b != 0), true
+		return boolInt(a != 0 || b != 0), true
 	}
 	return 0, false
 }
 
-func b2i(b bool) int64 {
+func boolInt(b bool) int64 {
 	if b {
 		return 1
 	}
@@ -529,7 +529,7 @@ func (c *checker) unary(e *UnaryExpr) *Type {
 	case Not:
 		if t.IsInt() {
 			if v, ok := c.constInt(e.X); ok {
-				c.consts[e] = b2i(v == 0)
+				c.consts[e] = boolInt(v == 0)
 			}
 			return IntType(t.Size, false)
 		}

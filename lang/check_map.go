@@ -292,9 +292,9 @@ func (c *checker) mapAssign(me *MapExpr, t *Type, at Node) {
 		}
 	case KindBuffer:
 		if old.Size < t.Size {
-			c.warnf(at, "Buffer size mismatch: %d != %d. The value may be truncated.", old.Size+1, t.Size+1)
+			c.warnf(at, "Buffer size mismatch: %d != %d. The value may be truncated.", old.Size, t.Size)
 		} else if old.Size > t.Size {
-			c.errorf(at, "Buffer size mismatch: %d != %d.", old.Size+1, t.Size+1)
+			c.errorf(at, "Buffer size mismatch: %d != %d.", old.Size, t.Size)
 		}
 	case KindArray:
 		if !strictEqual(old, t) {

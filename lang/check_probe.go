@@ -423,13 +423,13 @@ func (c *checker) builtin(e *IdentExpr) *Type {
 	case "comm":
 		return StringType(16)
 	case "kstack", "ustack":
-		return &Type{Kind: KindStack, Size: 8, Stack: StackInfo{User: name == "ustack", Limit: defaultStackLimit}}
+		return StackType(StackInfo{User: name == "ustack", Limit: defaultStackLimit})
 	case "curtask":
 		return PointerTo(&Type{Kind: KindRecord, Name: "struct task_struct"}, AddrKernel)
 	case "probe":
-		return &Type{Kind: KindProbe, Size: 8}
+		return TypeProbe
 	case "username":
-		return &Type{Kind: KindUsername, Size: 8}
+		return TypeUsername
 	case "cpid":
 		if !c.cfg.HaveCmd {
 			c.errorf(e, "cpid cannot be used without child command")
@@ -443,9 +443,9 @@ func (c *checker) builtin(e *IdentExpr) *Type {
 		for _, p := range pc.providers {
 			switch p {
 			case "kprobe", "kretprobe", "kfunc", "kretfunc":
-				t = &Type{Kind: KindKSym, Size: 8}
+				t = TypeKSym
 			case "uprobe", "uretprobe":
-				t = &Type{Kind: KindUSym, Size: 16}
+				t = TypeUSym
 			default:
 				c.errorf(e, "The func builtin can not be used with '%s' probes", p)
 				return typeInvalid

@@ -26,8 +26,7 @@ func typeStr(t *Type) string {
 	case KindString:
 		return fmt.Sprintf("string[%d]", t.Size)
 	case KindBuffer:
-		// bpftrace's buffers carry their length in one more byte.
-		return fmt.Sprintf("buffer[%d]", t.Size+1)
+		return fmt.Sprintf("buffer[%d]", t.Size)
 	case KindPointer:
 		prefix := ""
 		if t.IsCtx {

@@ -30,8 +30,8 @@ func TestSuggest(t *testing.T) {
 		{"conut", "count"},
 		{"prinft", "printf"},
 		{"kstak", "kstack"},
-		{"foo", ""},  // nothing close
-		{"xy", ""},   // too short to guess
+		{"foo", ""}, // nothing close
+		{"xy", ""},  // too short to guess
 		{"hsit", "hist"},
 		{"strncpm", "strncmp"},
 	}
