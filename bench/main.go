@@ -333,6 +333,17 @@ func main() {
 		}
 		return fmt.Sprintf("%.1f %s", f.v, unit)
 	}
+	// A tool that ran nothing gets one sentence instead of a note per row.
+	allFailed := make([]string, len(tools))
+	for i := range tools {
+		for j, r := range rows {
+			if r.f[i].err == "" || (j > 0 && r.f[i].err != allFailed[i]) {
+				allFailed[i] = ""
+				break
+			}
+			allFailed[i] = r.f[i].err
+		}
+	}
 	var notes []string
 	for _, r := range rows {
 		ratio := "-"
@@ -346,19 +357,20 @@ func main() {
 		}
 		fmt.Printf("%-38s %14s %14s %8s %8s\n", r.name, cell(r.f[0], r.unit), cell(r.f[1], r.unit), ratio, r.target)
 		for i, f := range r.f {
-			if f.err != "" {
+			if f.err != "" && allFailed[i] == "" {
 				notes = append(notes, fmt.Sprintf("%s, %s: %s", tools[i].name, r.name, f.err))
 			}
 		}
 	}
+	for i, tool := range tools {
+		if allFailed[i] != "" {
+			fmt.Printf("\n%s could not run any benchmark program, so only the other column is measured:\n  %s\n", tool.name, allFailed[i])
+		}
+	}
 	if len(notes) > 0 {
 		fmt.Println("\nno figure:")
-		seen := map[string]bool{}
 		for _, n := range notes {
-			if !seen[n] {
-				seen[n] = true
-				fmt.Println("  " + n)
-			}
+			fmt.Println("  " + n)
 		}
 	}
 	fmt.Println("\nratio = tracebook / bpftrace (\"!\" marks a missed target); medians; figures are for this machine only.")

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -73,7 +72,7 @@ func TestUpstream(t *testing.T) {
 	var failed []string
 	t.Run("suite", func(t *testing.T) {
 		for _, ut := range tests {
-			if ok, _ := path.Match(*upstreamRun, ut.FullName()); !ok {
+			if !fnmatch(*upstreamRun, ut.FullName()) {
 				continue
 			}
 			t.Run(ut.FullName(), func(t *testing.T) {
@@ -274,6 +273,39 @@ func readFeatures(bin string) (map[string]bool, string) {
 		}, b + " --info"
 	}
 	return map[string]bool{}, "nothing (no binary answered --info)"
+}
+
+// fnmatch matches name against a shell glob the way Python's fnmatch
+// (used by bpftrace's runner for --filter) does: '*' also matches '/',
+// which test names contain.
+func fnmatch(glob, name string) bool {
+	var b strings.Builder
+	b.WriteString("^")
+	for i := 0; i < len(glob); i++ {
+		switch c := glob[i]; c {
+		case '*':
+			b.WriteString(".*")
+		case '?':
+			b.WriteString(".")
+		case '[':
+			j := strings.IndexByte(glob[i+1:], ']')
+			if j < 0 {
+				b.WriteString(`\[`)
+				continue
+			}
+			class := glob[i+1 : i+1+j]
+			if strings.HasPrefix(class, "!") {
+				class = "^" + class[1:]
+			}
+			b.WriteString("[" + class + "]")
+			i += j + 1
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	b.WriteString("$")
+	re, err := regexp.Compile(b.String())
+	return err == nil && re.MatchString(name)
 }
 
 // kernelAtLeast compares dotted versions numerically, as LooseVersion does
