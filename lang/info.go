@@ -23,6 +23,10 @@ type ParseOptions struct {
 	Defines map[string]string
 	// HaveBTF defines BPFTRACE_HAVE_BTF for #ifdef.
 	HaveBTF bool
+	// PID is the -p process, 0 if none. With it, uprobe and usdt attach
+	// points may leave out the binary ("uprobe:func", "usdt:probe"), which
+	// the runtime then takes from the process, as bpftrace does.
+	PID int
 }
 
 // Config configures the checker.
