@@ -1,0 +1,70 @@
+#!/bin/sh
+# Tier 4: real Jupyter clients against tracebook's kernel.
+#
+#   jupyter_kernel_test   the Jupyter project's protocol test suite, every
+#                         attribute set, plus tracebook's own tests
+#   jupyter console       a piped session and an interactive multi-line one
+#   nbclient              a notebook in the executor's language, and
+#                         notebooks/*.ipynb with the bpftrace executor
+#
+# The kernelspec is installed into a throwaway JUPYTER_DATA_DIR (also put
+# first on JUPYTER_PATH), so nothing outside $tmp is touched. Clients use
+# Debian's Python (/usr/bin/python3): the first python3 on PATH may not see
+# Debian's packages. In CI (CI=true) a tier that cannot run fails.
+set -eu
+cd "$(dirname "$0")/.."
+
+# The kernelspec under test. A name ending in -fake is served by the fake
+# executor (kernel/kerneltest); switch to "tracebook" for the bpftrace one.
+KERNEL=${TRACEBOOK_TEST_KERNEL:-tracebook-fake}
+
+PY=/usr/bin/python3
+export PYTHONDONTWRITEBYTECODE=1
+
+cannot() {
+	if [ "${CI:-}" = true ]; then
+		echo "test-clients: FAIL: $*" >&2
+		exit 1
+	fi
+	echo "test-clients: SKIP: $*" >&2
+	exit 0
+}
+
+sh scripts/deps.sh test || cannot "could not install the client packages (scripts/deps.sh test)"
+[ -x "$PY" ] || cannot "$PY is missing"
+for m in jupyter_kernel_test jupyter_client nbclient nbformat pexpect jupyter_console; do
+	"$PY" -c "import $m" 2>/dev/null || cannot "Python module $m is missing"
+done
+command -v jupyter >/dev/null || cannot "the jupyter command is missing"
+
+# TRACEBOOK_BIN tests a binary built elsewhere.
+BIN=${TRACEBOOK_BIN:-bin/tracebook}
+[ -n "${TRACEBOOK_BIN:-}" ] || go build -o bin/tracebook .
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export JUPYTER_DATA_DIR="$tmp/data" JUPYTER_PATH="$tmp/data" \
+	JUPYTER_RUNTIME_DIR="$tmp/runtime" JUPYTER_CONFIG_DIR="$tmp/config" \
+	TRACEBOOK_KERNEL="$KERNEL"
+
+extra=""
+case $KERNEL in *-fake) extra=--fake-executor ;; esac
+"$BIN" --install --user --name "$KERNEL" --display-name "bpftrace ($KERNEL)" $extra
+jupyter kernelspec list >"$tmp/specs"
+grep -q "$KERNEL" "$tmp/specs" || { echo "test-clients: jupyter does not see the kernelspec" >&2; exit 1; }
+
+status=0
+run() {
+	echo "== $1"
+	shift
+	if ! (cd kernel/clienttest && "$@"); then
+		echo "test-clients: FAILED: $*" >&2
+		status=1
+	fi
+}
+
+run "jupyter_kernel_test" "$PY" -m unittest -v test_tracebook_kernel
+run "jupyter console" "$PY" console_session.py
+# shellcheck disable=SC2046
+run "nbclient" "$PY" notebooks.py $(ls "$PWD"/notebooks/*.ipynb 2>/dev/null || true)
+exit $status
