@@ -46,7 +46,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func startKernel(t *testing.T, configure ...func(*kernel.Config)) *testKernel {
+func startKernel(t testing.TB, configure ...func(*kernel.Config)) *testKernel {
 	t.Helper()
 	fake := &kerneltest.Fake{}
 	logs := &syncBuffer{}
@@ -80,7 +80,7 @@ func startKernel(t *testing.T, configure ...func(*kernel.Config)) *testKernel {
 	return tk
 }
 
-func (tk *testKernel) client(t *testing.T, identity string) *kerneltest.Client {
+func (tk *testKernel) client(t testing.TB, identity string) *kerneltest.Client {
 	t.Helper()
 	c := kerneltest.Dial(t, tk.ci, identity)
 	t.Cleanup(c.Close)
@@ -917,5 +917,15 @@ func TestSIGTERMShutsDown(t *testing.T) {
 	}
 	if tk.fake.Shutdowns.Load() != 1 {
 		t.Error("executor not shut down on SIGTERM")
+	}
+}
+
+// BenchmarkExecuteRoundTrip measures one trivial cell from execute_request
+// to both its reply and its idle status, over loopback TCP.
+func BenchmarkExecuteRoundTrip(b *testing.B) {
+	tk := startKernel(b)
+	c := tk.client(b, "")
+	for b.Loop() {
+		c.Execute("print hi")
 	}
 }

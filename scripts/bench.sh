@@ -5,3 +5,7 @@ cd "$(dirname "$0")/.."
 
 # Speed against bpftrace 0.17: attach time, per-event overhead, exit time.
 sh bench/run.sh "$@"
+
+# Jupyter kernel latency against ipykernel in the same run: start to
+# kernel_info, execute round trip (protocol side, fake executor).
+/usr/bin/python3 bench/kernel_bench.py --binary bin/tracebook
