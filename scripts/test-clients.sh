@@ -4,6 +4,7 @@
 #   jupyter_kernel_test   the Jupyter project's protocol test suite, every
 #                         attribute set, plus tracebook's own tests
 #   jupyter console       a piped session and an interactive multi-line one
+#   jupyter run           extra argv ignored; the kernel exits with its parent
 #   nbclient              a notebook in the executor's language, and
 #                         notebooks/*.ipynb with the bpftrace executor
 #
@@ -65,6 +66,7 @@ run() {
 
 run "jupyter_kernel_test" "$PY" -m unittest -v test_tracebook_kernel
 run "jupyter console" "$PY" console_session.py
+run "jupyter run" "$PY" jupyter_run.py
 # shellcheck disable=SC2046
 run "nbclient" "$PY" notebooks.py $(ls "$PWD"/notebooks/*.ipynb 2>/dev/null || true)
 exit $status
