@@ -176,26 +176,25 @@ func (c *compiler) probe(index int, p *lang.Probe) ([]*Program, error) {
 		if len(groups) > 1 {
 			name = fmt.Sprintf("p%d_%d", index, gi)
 		}
-		locs := [][]string{nil}
+		sets := []usdtSet{{}}
 		if grp[0].Provider == "usdt" {
 			var err error
-			locs, err = c.usdtLocations(grp[0])
+			sets, err = c.usdtLocations(grp[0])
 			if err != nil {
 				return nil, &Error{Msg: fmt.Sprintf("%s: %v", grp[0].Name(), err), Node: grp[0]}
 			}
 		}
-		for li, loc := range locs {
+		for si, set := range sets {
 			pname := name
-			if len(locs) > 1 {
-				pname = fmt.Sprintf("%s_%d", name, li)
+			if len(sets) > 1 {
+				pname = fmt.Sprintf("%s_%d", name, si)
 			}
-			prog, err := c.programFor(pname, p, index, grp, loc)
+			prog, err := c.programFor(pname, p, index, grp, set.args)
 			if err != nil {
 				return nil, err
 			}
-			prog.USDTLocation = -1
-			if len(locs) > 1 {
-				prog.USDTLocation = li
+			if len(sets) > 1 {
+				prog.USDTLocations = set.locations
 			}
 			out = append(out, prog)
 		}
@@ -242,9 +241,9 @@ func (c *compiler) groups(p *lang.Probe) [][]*lang.AttachPoint {
 }
 
 // programFor compiles a probe for a group of attach points.
-func (c *compiler) programFor(name string, p *lang.Probe, index int, grp []*lang.AttachPoint, usdtSpecs []string) (*Program, error) {
+func (c *compiler) programFor(name string, p *lang.Probe, index int, grp []*lang.AttachPoint, usdtArgs []USDTArg) (*Program, error) {
 	ap := grp[0]
-	prog, err := c.programWith(name, KindAttach, p, index, ap, usdtSpecs, p.Body.Stmts)
+	prog, err := c.programWith(name, KindAttach, p, index, ap, usdtArgs, p.Body.Stmts)
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +252,7 @@ func (c *compiler) programFor(name string, p *lang.Probe, index int, grp []*lang
 }
 
 // program compiles BEGIN, END and top-level statements.
-func (c *compiler) program(name string, kind ProgramKind, p *lang.Probe, index int, provider string, _ []string, stmts []lang.Stmt) (*Program, error) {
+func (c *compiler) program(name string, kind ProgramKind, p *lang.Probe, index int, provider string, _ []USDTArg, stmts []lang.Stmt) (*Program, error) {
 	var ap *lang.AttachPoint
 	if p != nil && len(p.Attach) > 0 {
 		ap = p.Attach[0]
@@ -263,7 +262,7 @@ func (c *compiler) program(name string, kind ProgramKind, p *lang.Probe, index i
 
 // programWith generates one program.
 func (c *compiler) programWith(name string, kind ProgramKind, p *lang.Probe, index int, ap *lang.AttachPoint,
-	usdtSpecs []string, stmts []lang.Stmt) (*Program, error) {
+	usdtArgs []USDTArg, stmts []lang.Stmt) (*Program, error) {
 	provider := ""
 	if ap != nil {
 		provider = ap.Provider
@@ -304,13 +303,7 @@ func (c *compiler) programWith(name string, kind ProgramKind, p *lang.Probe, ind
 	if kind == KindAttach && ap != nil {
 		g.args = c.argsFor(ap, body)
 	}
-	for _, spec := range usdtSpecs {
-		a, err := ParseUSDTArg(spec)
-		if err != nil {
-			return nil, &Error{Msg: fmt.Sprintf("%s: %v", ap.Name(), err), Node: ap}
-		}
-		g.usdt = append(g.usdt, a)
-	}
+	g.usdt = usdtArgs
 
 	g.f = &fn{name: name, exit: "exit"}
 	g.ctxSlot = g.stackAlloc(8)
@@ -330,7 +323,11 @@ func (c *compiler) programWith(name string, kind ProgramKind, p *lang.Probe, ind
 		if t == nil || t.Size <= 0 {
 			continue
 		}
-		g.vars[n] = &variable{t: t, off: g.scratchAlloc(t.Size)}
+		if isIntLike(t) {
+			g.vars[n] = &variable{t: t, onStack: true, slot: g.stackAlloc(8)}
+		} else {
+			g.vars[n] = &variable{t: t, off: g.scratchAlloc(t.Size)}
+		}
 	}
 	varsEnd := g.scratch
 
@@ -346,7 +343,10 @@ func (c *compiler) programWith(name string, kind ProgramKind, p *lang.Probe, ind
 
 	// The prologue, now that the body says what it needs.
 	body0 := g.f.insns
-	g.f.insns = nil
+	g.f.insns, g.f.dead = nil, false
+	// Every function's first instruction needs a line (the kernel wants
+	// line info there once any instruction has one): the probe's header.
+	g.f.pendSrc = programHeader(g, p, ap)
 	g.emit(asm.Mov.Reg(regCtx, asm.R1))
 	if g.usesScratch {
 		g.emit(asm.StoreImm(asm.R10, g.ctxSlot, 0, asm.Word))
@@ -363,12 +363,23 @@ func (c *compiler) programWith(name string, kind ProgramKind, p *lang.Probe, ind
 	if g.hasCallbacks {
 		g.emit(asm.StoreMem(asm.R10, g.ctxSlot, regCtx, asm.DWord))
 	}
-	insns := append(g.f.insns, body0...)
+	zeroed := false
+	for _, n := range varNames {
+		if v := g.vars[n]; v != nil && v.onStack {
+			if !zeroed {
+				g.emit(asm.Mov.Imm(asm.R1, 0))
+				zeroed = true
+			}
+			g.emit(asm.StoreMem(asm.R10, v.slot, asm.R1, asm.DWord))
+		}
+	}
+	insns := peephole(append(g.f.insns, body0...))
 
 	// Callbacks follow main; with them, every function needs BTF.
 	if len(g.callbacks) > 0 {
 		insns[0] = btf.WithFuncMetadata(insns[0], mainBTF(kernelName(name)))
 		for _, cb := range g.callbacks {
+			cb.insns = peephole(cb.insns)
 			cb.insns[0] = btf.WithFuncMetadata(cb.insns[0], cb.btfFunc)
 			insns = append(insns, cb.insns...)
 		}
@@ -397,7 +408,18 @@ func (c *compiler) programWith(name string, kind ProgramKind, p *lang.Probe, ind
 			spec.AttachTo = ap.Func
 		}
 	}
-	return &Program{Name: name, Spec: spec, Kind: kind, Probe: p, ProbeIndex: index, USDTLocation: -1}, nil
+	return &Program{Name: name, Spec: spec, Kind: kind, Probe: p, ProbeIndex: index}, nil
+}
+
+// programHeader is the comment on a program's first instruction.
+func programHeader(g *gen, p *lang.Probe, ap *lang.AttachPoint) string {
+	switch {
+	case p == nil:
+		return "top-level statements"
+	case ap != nil:
+		return ap.Name()
+	}
+	return g.probeName()
 }
 
 // resolveAlias follows label aliases to the symbol the instruction has.
@@ -431,8 +453,15 @@ func (c *compiler) argsFor(ap *lang.AttachPoint, body []lang.Node) *lang.Type {
 			}
 		}
 	case "kfunc", "kretfunc", "rawtracepoint":
-		if ts != nil {
-			if r, _, err := ts.FuncArgs(ap.Target, ap.Func); err == nil {
+		if ts == nil {
+			break
+		}
+		// The checker asks for a raw tracepoint by its name; the
+		// runtime's SystemTypes answers it as "btf_trace_<name>".
+		if r, _, err := ts.FuncArgs(ap.Target, ap.Func); err == nil {
+			t = r
+		} else if ap.Provider == "rawtracepoint" {
+			if r, _, err := ts.FuncArgs(ap.Target, "btf_trace_"+ap.Func); err == nil {
 				t = r
 			}
 		}
@@ -444,27 +473,35 @@ func (c *compiler) argsFor(ap *lang.AttachPoint, body []lang.Node) *lang.Type {
 	return t
 }
 
-// usdtLocations returns the argument specs of each location of a usdt
-// probe, with locations whose specs are identical merged.
-func (c *compiler) usdtLocations(ap *lang.AttachPoint) ([][]string, error) {
+// usdtSet is a group of usdt locations whose arguments are the same.
+type usdtSet struct {
+	args      []USDTArg
+	locations []int
+}
+
+// usdtLocations groups the locations of a usdt probe by their arguments:
+// one program serves each group.
+func (c *compiler) usdtLocations(ap *lang.AttachPoint) ([]usdtSet, error) {
 	if c.opts.USDTArgs == nil {
-		return [][]string{nil}, nil
+		return []usdtSet{{}}, nil
 	}
 	locs, err := c.opts.USDTArgs(ap)
 	if err != nil {
 		return nil, err
 	}
 	if len(locs) == 0 {
-		return [][]string{nil}, nil
+		return []usdtSet{{}}, nil
 	}
-	same := true
-	for _, l := range locs[1:] {
-		if fmt.Sprint(l) != fmt.Sprint(locs[0]) {
-			same = false
+	var sets []usdtSet
+	index := map[string]int{}
+	for i, args := range locs {
+		key := fmt.Sprint(args)
+		if j, ok := index[key]; ok {
+			sets[j].locations = append(sets[j].locations, i)
+			continue
 		}
+		index[key] = len(sets)
+		sets = append(sets, usdtSet{args: args, locations: []int{i}})
 	}
-	if same {
-		return locs[:1], nil
-	}
-	return locs, nil
+	return sets, nil
 }

@@ -41,6 +41,9 @@ func (g *gen) expr(e lang.Expr) val {
 			g.errorf(e, "variable $%s has no type", e.Name)
 			return val{t: t}
 		}
+		if v.onStack {
+			return val{t: v.t, kind: vVar, slot: v.slot}
+		}
 		return val{t: v.t, kind: vMem, off: v.off}
 	case *lang.MapExpr:
 		return g.mapRead(e)
@@ -81,7 +84,7 @@ func typeOr(t, def *lang.Type) *lang.Type {
 // same expression could change).
 func (g *gen) intExpr(e lang.Expr) val {
 	v := g.expr(e)
-	if v.kind == vMem && isIntLike(v.t) {
+	if (v.kind == vMem || v.kind == vVar) && isIntLike(v.t) {
 		g.load(v, asm.R0)
 		return g.intResult(v.t, asm.R0)
 	}
@@ -369,8 +372,14 @@ func (g *gen) branch(e lang.Expr, when bool, target string) {
 	}
 	v := g.expr(e)
 	if v.kind == vConst {
-		if (v.c != 0) == when {
-			g.emit(asm.Ja.Label(target))
+		// Jump conditionally even so: both ways must stay reachable in
+		// the control-flow graph, which the verifier checks before it
+		// knows the value.
+		g.movImm(asm.R1, v.c)
+		if when {
+			g.emit(asm.JNE.Imm(asm.R1, 0, target))
+		} else {
+			g.emit(asm.JEq.Imm(asm.R1, 0, target))
 		}
 		return
 	}

@@ -36,6 +36,12 @@ type fn struct {
 	// btfProto is the callback's BTF prototype (nil for main functions
 	// that need none).
 	btfFunc *btf.Func
+	// dead is set after an unconditional jump or exit: what follows is
+	// unreachable until a label that some jump names. The verifier
+	// rejects unreachable instructions, so they are not emitted.
+	dead bool
+	// refs are the labels jumps have named so far.
+	refs map[string]bool
 }
 
 // loc is where an integer temporary lives: a pool register, or a stack
@@ -55,6 +61,7 @@ const (
 	vConst                // an integer known at compile time
 	vInt                  // an integer (or pointer, id, address) in a loc
 	vMem                  // a value of t.Size bytes in scratch at off
+	vVar                  // an integer variable in main's stack slot at slot
 )
 
 // val is the result of lowering an expression.
@@ -64,6 +71,7 @@ type val struct {
 	c    int64
 	l    loc
 	off  int
+	slot int16
 	// tmp is set for vInt values the consumer must free.
 	tmp bool
 }
@@ -107,9 +115,15 @@ type gen struct {
 	err     error
 }
 
+// variable is a scratch variable ($x). Integers live in 8-byte slots of
+// main's stack, where the verifier tracks their values precisely (a loop
+// counter must be there for a while loop to be bounded); everything else
+// in a region of scratch.
 type variable struct {
-	t   *lang.Type
-	off int // in scratch
+	t       *lang.Type
+	onStack bool
+	slot    int16 // main's stack offset, when onStack
+	off     int   // scratch offset, otherwise
 }
 
 type loopCtx struct {
@@ -152,8 +166,27 @@ func (g *gen) label(hint string) string {
 // labels and the pending source comment to the first.
 func (g *gen) emit(insns ...asm.Instruction) {
 	f := g.f
+	if f.refs == nil {
+		f.refs = make(map[string]bool)
+	}
 	for i, ins := range insns {
-		if i == 0 {
+		if f.dead {
+			live := false
+			for _, s := range f.pendSyms {
+				if f.refs[s] {
+					live = true
+				}
+			}
+			if !live {
+				// Unreachable: drop it, with the labels and comment
+				// meant for it.
+				f.pendSyms = f.pendSyms[:0]
+				f.pendSrc = ""
+				continue
+			}
+			f.dead = false
+		}
+		if i == 0 || len(f.pendSyms) > 0 || f.pendSrc != "" {
 			if len(f.pendSyms) > 0 {
 				// One symbol per instruction: the others become aliases
 				// (the function's exit label wins, for readable listings).
@@ -176,7 +209,13 @@ func (g *gen) emit(insns ...asm.Instruction) {
 				f.pendSrc = ""
 			}
 		}
+		if ref := ins.Reference(); ref != "" && ins.OpCode.Class().IsJump() {
+			f.refs[ref] = true
+		}
 		f.insns = append(f.insns, ins)
+		if op := ins.OpCode.JumpOp(); ins.OpCode.Class() == asm.JumpClass && (op == asm.Ja || op == asm.Exit) {
+			f.dead = true
+		}
 	}
 }
 
@@ -298,6 +337,9 @@ func (g *gen) load(v val, dst asm.Register) {
 		} else if v.l.reg != dst {
 			g.emit(asm.Mov.Reg(dst, v.l.reg))
 		}
+	case vVar:
+		base, adj := g.varBase()
+		g.emit(asm.LoadMem(dst, base, v.slot+adj, asm.DWord))
 	case vMem:
 		if isIntLike(v.t) {
 			// An integer held in scratch (a variable).
@@ -320,6 +362,23 @@ func (g *gen) movImm(dst asm.Register, c int64) {
 	} else {
 		g.emit(asm.LoadImm(dst, c, asm.DWord))
 	}
+}
+
+// varBase returns the register and adjustment through which the current
+// function reaches main's stack: r10 itself in main; in a callback, r6,
+// which points at main's context slot.
+func (g *gen) varBase() (asm.Register, int16) {
+	if g.f.callback {
+		return regCtx, -g.ctxSlot
+	}
+	return asm.R10, 0
+}
+
+// storeVar writes register r (canonical for the variable's type) to an
+// integer variable.
+func (g *gen) storeVar(v *variable, r asm.Register) {
+	base, adj := g.varBase()
+	g.emit(asm.StoreMem(base, v.slot+adj, r, asm.DWord))
 }
 
 // storeLoc writes register src to l.

@@ -94,6 +94,7 @@ func (g *gen) mapLen(n lang.Node, m *lang.MapExpr, t *lang.Type) val {
 		cb := &fn{name: g.lenCallback, callback: true, exit: g.lenCallback + "_exit", btfFunc: callbackBTF(g.lenCallback)}
 		g.f = cb
 		g.mark(g.lenCallback)
+		g.f.pendSrc = "callback " + g.lenCallback + ": count the entries"
 		g.finishFunc()
 		g.callbacks = append(g.callbacks, cb)
 		g.f = outer
@@ -136,6 +137,7 @@ func (g *gen) newCallback(name string, keep bool) *fn {
 	g.f = cb
 	slot := g.stackAlloc(8)
 	g.mark(name)
+	g.f.pendSrc = "callback " + name
 	g.emit(asm.Mov.Reg(regCtx, asm.R4))
 	if keep {
 		g.emit(asm.Mov.Reg(asm.R7, asm.R2), asm.Mov.Reg(asm.R8, asm.R3))

@@ -254,12 +254,12 @@ func (g *gen) incDec(x lang.Expr, inc, post bool, t *lang.Type) val {
 		g.load(old, asm.R1)
 		g.emit(asm.Add.Imm(asm.R1, delta))
 		g.normalize(asm.R1, v.t)
-		g.storeScratch(v.off, asm.R1, v.t.Size)
+		g.storeVar(v, asm.R1)
 		if post {
 			return old
 		}
 		g.free(old)
-		return val{t: v.t, kind: vMem, off: v.off}
+		return val{t: v.t, kind: vVar, slot: v.slot}
 	case *lang.MapExpr:
 		l := g.layout(x, x.Name)
 		if l == nil {

@@ -89,10 +89,10 @@ type Program struct {
 	// this program is to be attached to. Empty for BEGIN, END and
 	// top-level programs.
 	Attach []*lang.AttachPoint
-	// USDTLocation is, for a usdt program, the index of the probe
-	// location whose argument specs it was compiled for, or -1 when it
-	// serves every location (they all have the same specs).
-	USDTLocation int
+	// USDTLocations are, for a usdt program, the indexes of the probe's
+	// locations it serves (the ones whose arguments are where it reads
+	// them; runtime.AttachOptions.USDTLocations); nil means all of them.
+	USDTLocations []int
 }
 
 // MapLayout describes one bpftrace map: its spec and how its keys and

@@ -40,10 +40,11 @@ type Options struct {
 	Uaddr func(binary, name string) (uint64, error)
 	// CgroupID resolves cgroupid("/sys/fs/cgroup/...") to a cgroup id.
 	CgroupID func(path string) (uint64, error)
-	// USDTArgs returns, for a concrete usdt attach point, the argument
-	// specs of each of its locations, as the .note.stapsdt note writes
-	// them ("-4@%edi", "8@-16(%rbp)", "4@$5"; see ParseUSDTArg).
-	USDTArgs func(ap *lang.AttachPoint) ([][]string, error)
+	// USDTArgs returns, for a concrete usdt attach point, the arguments
+	// of each of its locations (ParseUSDTArg reads the note's strings;
+	// the runtime's own parser also resolves %rip-relative operands).
+	// Locations with the same arguments share a program.
+	USDTArgs func(ap *lang.AttachPoint) ([][]USDTArg, error)
 }
 
 func (o *Options) withDefaults() *Options {

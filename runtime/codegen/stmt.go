@@ -119,7 +119,15 @@ func (g *gen) assign(s *lang.AssignStmt) {
 			signed := v.t.Signed && yt != nil && yt.Signed
 			g.arith(s.Op, asm.R1, asm.R2, signed, v.t.Signed)
 			g.normalize(asm.R1, v.t)
-			g.storeScratch(v.off, asm.R1, v.t.Size)
+			g.storeVar(v, asm.R1)
+			return
+		}
+		if v.onStack {
+			x := g.intExpr(s.Value)
+			g.load(x, asm.R1)
+			g.free(x)
+			g.normalize(asm.R1, v.t)
+			g.storeVar(v, asm.R1)
 			return
 		}
 		g.exprInto(v.off, v.t, s.Value)

@@ -27,8 +27,14 @@ type USDTArg struct {
 	Signed bool
 	Kind   USDTArgKind
 	// Reg is the base register by its pt_regs name ("di", "bp", "r8"),
-	// for USDTReg and USDTMem.
+	// for USDTReg and USDTMem. "ip" is allowed as a memory base: a
+	// %rip-relative operand, which the runtime resolves to regs->ip plus
+	// the symbol's distance from the probe site.
 	Reg string
+	// RegSize and RegShift say how much of the register an USDTReg
+	// operand names: %edi is RegSize 4, %ah RegSize 1 and RegShift 8.
+	// RegSize 0 means the whole register.
+	RegSize, RegShift int
 	// Index and Scale are the index register and scale of a
 	// base+index*scale memory operand; Index is "" when there is none.
 	Index string
@@ -54,6 +60,25 @@ var x86Regs = func() map[string]string {
 	}
 	return m
 }()
+
+// regWidth is the width in bytes of an x86-64 register name.
+func regWidth(name string) int {
+	switch {
+	case strings.HasPrefix(name, "r") && (strings.HasSuffix(name, "d")):
+		return 4
+	case strings.HasPrefix(name, "r") && strings.HasSuffix(name, "w"):
+		return 2
+	case strings.HasPrefix(name, "r") && strings.HasSuffix(name, "b"):
+		return 1
+	case strings.HasPrefix(name, "r"):
+		return 8
+	case strings.HasPrefix(name, "e"):
+		return 4
+	case len(name) == 2 && (name[1] == 'l' || name[1] == 'h'), name == "sil", name == "dil", name == "bpl", name == "spl":
+		return 1
+	}
+	return 2
+}
 
 // ParseUSDTArg parses one x86-64 USDT argument string: "-4@%edi",
 // "8@-16(%rbp)", "4@$5", "8@(%rax,%rbx,8)". %rip-relative operands (a
@@ -84,11 +109,16 @@ func ParseUSDTArg(s string) (USDTArg, error) {
 		}
 		a.Kind, a.Offset = USDTConst, n
 	case strings.HasPrefix(op, "%"):
-		r, ok := x86Regs[op[1:]]
+		name := op[1:]
+		r, ok := x86Regs[name]
 		if !ok || r == "ip" {
 			return a, fmt.Errorf("usdt argument %q: unknown register", s)
 		}
 		a.Kind, a.Reg = USDTReg, r
+		a.RegSize = regWidth(name)
+		if len(name) == 2 && name[1] == 'h' {
+			a.RegShift = 8
+		}
 	default:
 		open := strings.IndexByte(op, '(')
 		if open < 0 || !strings.HasSuffix(op, ")") {
@@ -139,6 +169,12 @@ func (g *gen) usdtArg(e lang.Node, n int, t *lang.Type) val {
 		return val{t: t, kind: vConst, c: truncConst(a.Offset, at)}
 	case USDTReg:
 		g.ctxLoad(asm.R0, ptRegs[a.Reg], asm.DWord)
+		if a.RegShift > 0 {
+			g.emit(asm.RSh.Imm(asm.R0, int32(a.RegShift)))
+		}
+		if a.RegSize > 0 && a.RegSize < at.Size {
+			g.normalize(asm.R0, lang.IntType(a.RegSize, false))
+		}
 		g.normalize(asm.R0, at)
 		v = g.intResult(t, asm.R0)
 	case USDTMem:
