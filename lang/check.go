@@ -390,10 +390,7 @@ func (c *checker) forMap(s *ForStmt) {
 	mt := c.mapOperand(s.Map, "for")
 	var kv *Type = typeInvalid
 	if m := c.maps[s.Map.Name]; m != nil && mt.Kind != KindInvalid && m.info.Value != nil {
-		key := m.info.Key
-		if len(m.info.KeyParts) == 1 {
-			key = m.info.KeyParts[0]
-		}
+		key := mapKeyType(m.info.KeyParts)
 		val := loopValueType(m.info.Value)
 		switch {
 		case key == nil:
@@ -471,10 +468,6 @@ func (c *checker) assignVar(s *AssignStmt, v *VarExpr) {
 		t = c.compoundValue(s, cur)
 	} else {
 		t = c.exprIn(s.Value, useVarValue)
-	}
-	if t.Kind == KindNone {
-		c.errorf(s.Value, "Invalid expression for assignment: none")
-		t = typeInvalid
 	}
 	if id, ok := s.Value.(*IdentExpr); ok && id.Name == "args" && t.Kind == KindPointer && c.pc.funcArgs != nil {
 		c.errorf(s, "args cannot be assigned to a variable")

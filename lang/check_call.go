@@ -81,8 +81,8 @@ func (c *checker) call(e *CallExpr, ctx useCtx) *Type {
 		}
 	}
 	if !c.arity(e, f) {
-		for _, a := range e.Args {
-			c.argExpr(e, a)
+		for i := range e.Args {
+			c.argExpr(e, i)
 		}
 		return typeInvalid
 	}
@@ -164,14 +164,24 @@ func (c *checker) arity(e *CallExpr, f *Func) bool {
 	return true
 }
 
-// argExpr types an argument. String literals given to functions that
-// only read them at compile time (formats, symbol names, paths) may be
-// longer than a string value can be.
-func (c *checker) argExpr(e *CallExpr, a Expr) *Type {
+// compileTimeArgs lists, by function, the arguments read only when the
+// program is compiled (formats, symbol names, paths): string literals
+// there may be longer than a string value can be.
+var compileTimeArgs = map[string]int{
+	"printf": 0, "system": 0, "cat": 0, "debugf": 0, "time": 0, "strftime": 0,
+	"kaddr": 0, "uaddr": 0, "cgroupid": 0, "reg": 0, "pton": 0, "signal": 0,
+	"skboutput": 0, "join": 1, "cgroup_path": 1,
+}
+
+// argExpr types argument i of a call.
+func (c *checker) argExpr(e *CallExpr, i int) *Type {
+	a := e.Args[i]
 	if s, ok := a.(*StrLit); ok {
-		t := StringType(len(s.Value) + 1)
-		s.SetType(t)
-		return t
+		if j, ok := compileTimeArgs[e.Name]; ok && j == i {
+			t := StringType(len(s.Value) + 1)
+			s.SetType(t)
+			return t
+		}
 	}
 	return c.expr(a)
 }
@@ -246,8 +256,8 @@ func itoa(n int) string {
 // typeArgs types every argument.
 func (c *checker) typeArgs(e *CallExpr) []*Type {
 	ts := make([]*Type, len(e.Args))
-	for i, a := range e.Args {
-		ts[i] = c.argExpr(e, a)
+	for i := range e.Args {
+		ts[i] = c.argExpr(e, i)
 	}
 	return ts
 }

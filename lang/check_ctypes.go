@@ -227,19 +227,14 @@ func (c *checker) resolveTypeExpr(te *TypeExpr, complete bool) (*Type, string) {
 		}
 	case strings.HasPrefix(name, "struct ") || strings.HasPrefix(name, "union "):
 		if te.Ptr > 0 && !complete {
-			if _, known := c.records[name]; known {
-				base = &Type{Kind: KindRecord, Name: name}
-				break
-			}
+			// A pointer member may name a struct declared later, or
+			// only in BTF, or nowhere (as C allows): it stays opaque
+			// until a field is reached through it.
+			base = &Type{Kind: KindRecord, Name: name}
+			break
 		}
 		rec, msg := c.lookupRecord(name)
 		if msg != "" {
-			if te.Ptr > 0 && !complete && c.types == nil {
-				// Without BTF a pointer to an unknown struct is still a
-				// pointer; its fields cannot be reached.
-				base = &Type{Kind: KindRecord, Name: name}
-				break
-			}
 			return nil, "Unknown struct/union: '" + name + "'"
 		}
 		base = rec
@@ -316,19 +311,11 @@ func (c *checker) cast(e *CastExpr) *Type {
 		c.errorf(e, "Cannot cast from struct type \"%s\"", xt.Name)
 		return typeInvalid
 	}
-	if xt.Kind == KindNone {
-		c.errorf(e, "Cannot cast from \"none\" type")
-		return typeInvalid
-	}
 	te := e.To
 	if te == nil {
 		return typeInvalid
 	}
 	name := strings.Join(strings.Fields(te.Name), " ")
-	if len(te.Dims) > 0 {
-		c.errorf(e, "Cannot cast to array type \"%s\"", name)
-		return typeInvalid
-	}
 	// Integer casts.
 	if ci, ok := cInts[name]; ok {
 		it := IntType(ci.size, ci.signed)

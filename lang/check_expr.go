@@ -823,7 +823,7 @@ func (c *checker) index(e *IndexExpr) *Type {
 		return typeInvalid
 	}
 	r := withAS(elem, t.AddrSpace)
-	if t.IsCtx {
+	if t.IsCtx && (r.Kind == KindArray || r.Kind == KindRecord) {
 		r = withCtx(r)
 	}
 	return r

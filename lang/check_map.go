@@ -213,11 +213,7 @@ func (c *checker) knownMaps() []string {
 func (c *checker) mapOperand(me *MapExpr, fn string) *Type {
 	if len(me.Keys) > 0 {
 		c.mapKeys(me, false)
-		if fn == "for" {
-			c.errorf(me, "The map in a for loop should not be indexed by a key")
-		} else {
-			c.errorf(me, "The map passed to %s() should not be indexed by a key", fn)
-		}
+		c.errorf(me, "The map passed to %s() should not be indexed by a key", fn)
 	}
 	st := c.mapFor(me.Name)
 	st.info.Read = true
@@ -305,7 +301,9 @@ func (c *checker) mapAssign(me *MapExpr, t *Type, at Node) {
 			c.errorf(at, "Different lhist bounds in a single map unsupported")
 		}
 	case KindStack:
-		if old.Stack != t.Stack {
+		if old.Stack.User != t.Stack.User {
+			mismatch(typeStr(t), typeStr(old))
+		} else if old.Stack != t.Stack {
 			mismatch(stackStr(t), stackStr(old))
 		}
 	}
@@ -334,10 +332,6 @@ func (c *checker) assignMap(s *AssignStmt, me *MapExpr) {
 		t = c.compoundValue(s, cur)
 	} else {
 		t = c.exprIn(s.Value, useMapValue)
-	}
-	if t.Kind == KindNone {
-		c.errorf(s.Value, "Invalid expression for assignment: none")
-		t = typeInvalid
 	}
 	c.mapAssign(me, t, s)
 	if v := st.info.Value; v != nil {

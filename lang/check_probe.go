@@ -52,8 +52,10 @@ func (c *checker) attachProbe(p *Probe) *probeCtx {
 	for _, ap := range pc.aps {
 		if ap.Provider == "iter" && len(pc.aps) > 1 {
 			c.errorf(ap, "Only single iter attach point is allowed.")
-			continue
+			return pc
 		}
+	}
+	for _, ap := range pc.aps {
 		c.checkAttachPoint(pc, ap)
 	}
 	return pc
@@ -81,37 +83,10 @@ func (c *checker) checkAttachPoint(pc *probeCtx, ap *AttachPoint) {
 			c.errorf(ap, "kprobes should be attached to a function")
 			return
 		}
-		if ap.Provider == "kretprobe" && ap.Offset != 0 {
-			c.errorf(ap, "Offset not allowed")
-			return
-		}
-	case "uprobe", "uretprobe":
-		if ap.Target == "" && c.cfg.PID == 0 {
-			c.errorf(ap, "%s should have a target", ap.Provider)
-			return
-		}
-		if ap.Func == "" && ap.Address == 0 {
-			c.errorf(ap, "%s should be attached to a function and/or address", ap.Provider)
-			return
-		}
-		if ap.Provider == "uretprobe" && ap.Offset != 0 {
-			c.errorf(ap, "uretprobes can not be attached to a function offset")
-			return
-		}
-	case "usdt":
-		if ap.Func == "" {
-			c.errorf(ap, "usdt probe must have a target function or wildcard")
-			return
-		}
-		if ap.Target == "" && c.cfg.PID == 0 {
-			c.errorf(ap, "usdt probe must specify at least path or pid to probe")
-			return
-		}
-	case "tracepoint":
-		if ap.Target == "" || ap.Func == "" {
-			c.errorf(ap, "tracepoint probe must have a target")
-			return
-		}
+	// The parser already rejects uprobes, usdt probes and tracepoints
+	// without their parts, offsets in return probes and malformed
+	// watchpoint modes.
+	case "uprobe", "uretprobe", "usdt", "tracepoint":
 	case "rawtracepoint":
 		if ap.Func == "" {
 			c.errorf(ap, "rawtracepoint should be attached to a tracepoint")
@@ -166,11 +141,6 @@ func (c *checker) checkAttachPoint(pc *probeCtx, ap *AttachPoint) {
 		}
 		ap.Matches = []*AttachPoint{ap}
 		return
-	default:
-		if !knownProviders[ap.Provider] {
-			c.errorf(ap, "Invalid provider: '%s'", ap.Provider)
-			return
-		}
 	}
 
 	// Providers whose targets live in the running system.
@@ -181,6 +151,9 @@ func (c *checker) checkAttachPoint(pc *probeCtx, ap *AttachPoint) {
 	}
 	if c.final {
 		ap.Matches = ex.matches
+	}
+	if c.types == nil {
+		return
 	}
 	switch ap.Provider {
 	case "tracepoint":
@@ -223,24 +196,9 @@ func (c *checker) checkWatchpoint(ap *AttachPoint) {
 	if ap.Len != 1 && ap.Len != 2 && ap.Len != 4 && ap.Len != 8 {
 		c.errorf(ap, "watchpoint length must be one of (1,2,4,8)")
 	}
+	// The parser checked that the mode is made of r, w and x, once each.
 	mode := []byte(ap.Mode)
 	sort.Slice(mode, func(i, j int) bool { return mode[i] < mode[j] })
-	bad := len(mode) == 0
-	for _, m := range mode {
-		if m != 'r' && m != 'w' && m != 'x' {
-			bad = true
-		}
-	}
-	if bad {
-		c.errorf(ap, "watchpoint mode must be combination of (r,w,x)")
-		return
-	}
-	for i := 1; i < len(mode); i++ {
-		if mode[i] == mode[i-1] {
-			c.errorf(ap, "watchpoint modes may not be duplicated")
-			return
-		}
-	}
 	switch string(mode) {
 	case "r", "rx", "wx", "rwx":
 		c.errorf(ap, "invalid watchpoint mode: %s", mode)
@@ -282,7 +240,12 @@ func (c *checker) expandError(ap *AttachPoint, name string, err error) {
 		c.errorf(ap, "%s", err.Error())
 		return
 	}
-	detail := err != ErrNotFound && !strings.HasSuffix(err.Error(), ": "+ErrNotFound.Error())
+	// A TypeSource's not-found error may say more than "not found"; then
+	// its text (less the wrapped "not found") is the message.
+	detail := strings.TrimSuffix(err.Error(), ": "+ErrNotFound.Error())
+	if err == ErrNotFound || detail == ErrNotFound.Error() {
+		detail = ""
+	}
 	switch ap.Provider {
 	case "kprobe", "kretprobe":
 		// bpftrace only warns: the function may be attachable anyway, and
@@ -302,8 +265,8 @@ func (c *checker) expandError(ap *AttachPoint, name string, err error) {
 			e.note(c.suggestTracepoint(ap))
 		}
 	default:
-		if detail {
-			c.errorf(ap, "%s", err.Error())
+		if detail != "" {
+			c.errorf(ap, "%s", detail)
 		} else {
 			c.errorf(ap, "No probes found for %s", name)
 		}
@@ -440,16 +403,23 @@ func (c *checker) builtin(e *IdentExpr) *Type {
 		return c.retval(e)
 	case "func":
 		var t *Type
+		kernel, user := "", ""
 		for _, p := range pc.providers {
 			switch p {
 			case "kprobe", "kretprobe", "kfunc", "kretfunc":
-				t = TypeKSym
+				t, kernel = TypeKSym, p
 			case "uprobe", "uretprobe":
-				t = TypeUSym
+				t, user = TypeUSym, p
 			default:
 				c.errorf(e, "The func builtin can not be used with '%s' probes", p)
 				return typeInvalid
 			}
+		}
+		if kernel != "" && user != "" {
+			// A kernel symbol and a user symbol are different values; one
+			// action cannot produce both.
+			c.errorf(e, "The func builtin can not be used with both '%s' and '%s' probes in one action", kernel, user)
+			return typeInvalid
 		}
 		if t == nil {
 			return typeInvalid
@@ -490,10 +460,8 @@ func (c *checker) builtin(e *IdentExpr) *Type {
 		}
 		return withAS(TypeUint64, c.firstAddrSpace())
 	}
-	err := c.errorf(e, "Unknown builtin variable: '%s'", name)
-	if s := suggest(name, builtinNames()); s != "" {
-		err.note(didYouMean(s))
-	}
+	// isBuiltinName and this function must agree.
+	c.errorf(e, "internal error: no type rule for the builtin %s", name)
 	return typeInvalid
 }
 

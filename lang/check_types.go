@@ -169,6 +169,8 @@ func sameVarType(a, b *Type) bool {
 			return a.Elem == nil && b.Elem == nil
 		}
 		return sameVarType(a.Elem, b.Elem)
+	case KindStack:
+		return a.Stack.User == b.Stack.User
 	}
 	return true
 }

@@ -107,9 +107,9 @@ func (c *Chunk) parseLine(line int, text string) {
 		return
 	}
 	rest := text[i+len("// "):]
+	var last *want
 	for _, part := range strings.Split(rest, "###")[1:] {
 		part = strings.TrimSpace(part)
-		var last *want
 		for part != "" {
 			kind := ""
 			for _, k := range []string{"warning:", "note:"} {

@@ -259,6 +259,8 @@ func (f *Fixture) addFunctions() {
 		args: record("struct vfs_open_args", 16, fld{"path", 0, ptr(ref("struct path"))}, fld{"file", 8, file}),
 		ret:  i32,
 	}
+	// A function returning void: kretfunc has no retval.
+	f.kfuncs["schedule"] = fixtureFunc{args: record("struct schedule_args", 0)}
 	f.kfuncs["tcp_connect"] = fixtureFunc{
 		args: record("struct tcp_connect_args", 8, fld{"sk", 0, ptr(ref("struct sock"))}),
 		ret:  i32,
@@ -347,9 +349,13 @@ func (f *Fixture) Expand(ap *lang.AttachPoint) ([]*lang.AttachPoint, error) {
 			}
 		}
 	case "kfunc", "kretfunc", "rawtracepoint":
-		var names []string
+		// Every traceable function can be attached; only some have BTF
+		// argument records in the fixture (FuncArgs).
+		names := append([]string(nil), f.kprobes...)
 		for n := range f.kfuncs {
-			names = append(names, n)
+			if sort.SearchStrings(f.kprobes, n) == len(f.kprobes) || f.kprobes[sort.SearchStrings(f.kprobes, n)] != n {
+				names = append(names, n)
+			}
 		}
 		sort.Strings(names)
 		for _, n := range names {
@@ -364,7 +370,7 @@ func (f *Fixture) Expand(ap *lang.AttachPoint) ([]*lang.AttachPoint, error) {
 		}
 		fns, ok := f.uprobes[target]
 		if !ok {
-			return nil, fmt.Errorf("uprobe target file '%s' does not exist or is not executable: %w", ap.Target, lang.ErrNotFound)
+			return nil, notFound("uprobe target file '%s' does not exist or is not executable", ap.Target)
 		}
 		if ap.Func == "" && ap.Address != 0 {
 			return []*lang.AttachPoint{with(target, "")}, nil
@@ -377,7 +383,7 @@ func (f *Fixture) Expand(ap *lang.AttachPoint) ([]*lang.AttachPoint, error) {
 	case "usdt":
 		probes, ok := f.usdt[ap.Target]
 		if !ok {
-			return nil, fmt.Errorf("usdt target file '%s' does not exist or is not executable: %w", ap.Target, lang.ErrNotFound)
+			return nil, notFound("usdt target file '%s' does not exist or is not executable", ap.Target)
 		}
 		for _, p := range probes {
 			ns, name, _ := strings.Cut(p, ":")
@@ -391,9 +397,31 @@ func (f *Fixture) Expand(ap *lang.AttachPoint) ([]*lang.AttachPoint, error) {
 		return []*lang.AttachPoint{ap}, nil
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: %w", ap.Name(), lang.ErrNotFound)
+		switch ap.Provider {
+		case "uprobe", "uretprobe":
+			return nil, notFound("no probes match %s", ap.Name())
+		case "usdt":
+			return nil, notFound("usdt probe not found: %s", strings.TrimPrefix(ap.Name(), "usdt:"))
+		case "kfunc", "kretfunc":
+			return nil, notFound("no kernel functions in BTF match %s", ap.Name())
+		case "tracepoint":
+			return nil, notFound("tracepoint not found: %s:%s", ap.Target, ap.Func)
+		}
+		// A bare ErrNotFound: the checker words the message itself.
+		return nil, lang.ErrNotFound
 	}
 	return out, nil
+}
+
+// notFoundError reads as a complete message, as the runtime's do, and
+// matches lang.ErrNotFound.
+type notFoundError struct{ msg string }
+
+func (e *notFoundError) Error() string { return e.msg }
+func (e *notFoundError) Unwrap() error { return lang.ErrNotFound }
+
+func notFound(format string, args ...any) error {
+	return &notFoundError{fmt.Sprintf(format, args...)}
 }
 
 var _ lang.TypeSource = (*Fixture)(nil)

@@ -62,6 +62,7 @@ func ParseSession(spec string) (map[string]*lang.MapInfo, error) {
 		default:
 			mi.Key = lang.TupleOf(mi.KeyParts...)
 		}
+		// "cell[2]" alone gives no position.
 		parts := strings.Split(origin, ":")
 		mi.Origin = parts[0]
 		if len(parts) == 3 {
