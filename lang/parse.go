@@ -43,23 +43,34 @@ func Parse(file string, src []byte, opts *ParseOptions) (prog *Program, errs Err
 		opts = &ParseOptions{}
 	}
 	p := &parser{file: file, src: src, opts: opts}
-	defer func() {
-		if r := recover(); r != nil {
-			if _, ok := r.(bailout); !ok {
-				// A bug in the parser must not crash its host (starlark's
-				// rule): it becomes an error at the current token.
-				buf := make([]byte, 2048)
-				buf = buf[:runtime.Stack(buf, false)]
-				p.errs.Add(&Error{File: file, Pos: p.tok.pos, End: p.tok.end,
-					Msg: fmt.Sprintf("internal error: %v", r), Notes: []string{string(buf)}})
-			}
-			prog, errs = nil, p.errs
-		}
-	}()
-	p.init()
-	p.program()
+	if !p.run(func() {
+		p.init()
+		p.program()
+	}) {
+		return nil, p.errs
+	}
 	p.errs = append(p.errs, p.apErrs...)
 	return p.prog, p.errs
+}
+
+// run calls f and reports whether it returned normally. A syntax error's
+// bailout ends it early; any other panic is a bug in the parser, which
+// must not crash its host (starlark's rule): it becomes an "internal
+// error" at the current token, with the stack in a note.
+func (p *parser) run(f func()) (ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, isBailout := r.(bailout); !isBailout {
+				buf := make([]byte, 4096)
+				buf = buf[:runtime.Stack(buf, false)]
+				p.errs.Add(&Error{File: p.file, Pos: p.tok.pos, End: p.tok.end,
+					Msg: fmt.Sprintf("internal error: %v", r), Notes: []string{string(buf)}})
+			}
+			ok = false
+		}
+	}()
+	f()
+	return true
 }
 
 // bailout is the panic that unwinds the parser after a syntax error.
@@ -235,6 +246,9 @@ func (p *parser) program() {
 			p.directive()
 		case p.tok.tok == STRUCT || p.tok.tok == UNION || p.tok.tok == ENUM:
 			if len(p.prog.Probes) > 0 && !p.opts.Cell {
+				// bpftrace's lexer reads the whole definition as one
+				// token, which its error underlines.
+				p.tok.end = p.definitionEnd(p.tok)
 				p.syntaxError("{")
 			}
 			p.cdefinition()
@@ -250,6 +264,37 @@ func (p *parser) program() {
 		p.fail(p.tok.pos, p.tok.end, "unexpected end of file, expected {")
 	}
 	p.prog.SetSpan(Pos{1, 1}, p.tok.end)
+}
+
+// definitionEnd is where the struct definition starting at l ends, as
+// bpftrace's lexer finds it: at the '}' (or "};") that balances its first
+// '{'; or l's own end if a '*' or ')' comes first.
+func (p *parser) definitionEnd(l lexeme) Pos {
+	depth := 0
+	line, col := l.pos.Line, l.pos.Col
+	for i := l.off; i < len(p.src); i++ {
+		c := p.src[i]
+		if c == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+		switch {
+		case depth == 0 && (c == '*' || c == ')'):
+			return l.end
+		case c == '{':
+			depth++
+		case c == '}':
+			depth--
+			if depth == 0 {
+				if i+1 < len(p.src) && p.src[i+1] == ';' {
+					col++
+				}
+				return Pos{line, col}
+			}
+		}
+	}
+	return l.end
 }
 
 // directive hands the current '#' line to the preprocessor.

@@ -256,6 +256,9 @@ func parseAttach(raw string, parts []string, ignoreInvalid bool, pid int) (ap *A
 			ap.Unit = parts[1]
 			ap.Freq, err = parseIntLit(parts[2])
 		case 1:
+			if parts[1] == "" || !isDigit(parts[1][0]) {
+				return count("2 arguments")
+			}
 			ap.Unit, ap.Freq, err = parseRate(ap.Provider, parts[1])
 		default:
 			return count("2 arguments")
