@@ -5,7 +5,7 @@
 # bpftrace, gcc or tracebook binary fails the tier instead of skipping it.
 #
 #   scripts/test-diff.sh                     build, then run the whole tier
-#   scripts/test-diff.sh -run 'TestDiff/tracebook/printf/'   one topic, tracebook only
+#   scripts/test-diff.sh -test.run 'TestDiff/tracebook/printf/'   one topic, tracebook only
 #   scripts/test-diff.sh -update             regenerate the goldens from bpftrace
 #
 # Environment: BPFTRACE (reference binary, default /usr/bin/bpftrace; empty
@@ -27,6 +27,12 @@ if [ "${CI:-}" = true ] && [ ! -x "${BPFTRACE:-/nonexistent}" ]; then
 fi
 run="TestDiff"
 [ -n "${BPFTRACE_SRC:-}" ] && run="TestDiff|TestUpstream"
-exec $GO test -count=1 -timeout 20m ./difftest -run "$run" \
-	-parallel "${DIFF_PARALLEL:-4}" \
+# The test binary runs directly (not under go test, which hides a passing
+# package's output) so the per-topic summary is always shown.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+$GO test -c -o "$tmp/difftest.test" ./difftest
+cd difftest
+"$tmp/difftest.test" -test.count=1 -test.timeout=20m -test.run "$run" \
+	-test.parallel "${DIFF_PARALLEL:-4}" \
 	-bpftrace="$BPFTRACE" -tracebook="$TRACEBOOK" "$@"
