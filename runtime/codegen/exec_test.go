@@ -25,6 +25,7 @@ var execTests = []struct {
 		@prec = 1 + 2 * 3 - (4 - 2) / 2;
 		@not = ~0; @neg = -5; @lnot = !0; @lnot2 = !7;
 		@and = 0xff & 0x0f; @or = 0xf0 | 0x0f; @xor = 0xff ^ 0x0f;
+		@p2div = -7 / 4; @p2mod = -7 % 4; @p2u = (uint64)-1 % 16; @p2d = 9 / 2; @p2m = 9 % 8;
 	}`, maps: `@add: 4
 @and: 15
 @div: -3
@@ -36,6 +37,11 @@ var execTests = []struct {
 @neg: -5
 @not: -1
 @or: 255
+@p2d: 4
+@p2div: -1
+@p2m: 1
+@p2mod: -3
+@p2u: 15
 @prec: 6
 @shl: 1099511627776
 @shr: -4
@@ -77,7 +83,7 @@ var execTests = []struct {
 		$j = 0; $s = 0;
 		while ($j < 100) {
 			$j++;
-			if ($j == 10) { continue; }
+			if ($j % 2 == 0) { continue; }
 			if ($j > 50) { break; }
 			$s += $j;
 		}
@@ -85,7 +91,7 @@ var execTests = []struct {
 		@t = $x > 3 ? "yes" : "no";
 		@n = $x < 3 ? 10 : 20;
 	}`, maps: `@n: 20
-@odd: 1265
+@odd: 625
 @r: 2
 @sq[0]: 0
 @sq[1]: 1

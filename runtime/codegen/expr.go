@@ -167,6 +167,14 @@ func (g *gen) binary(e *lang.BinaryExpr) val {
 	}
 	x := g.intExpr(e.X)
 	y := g.intExpr(e.Y)
+	signed := xt != nil && yt != nil && xt.Signed && yt.Signed && xt.Kind == lang.KindInt && yt.Kind == lang.KindInt
+	if (e.Op == lang.Div || e.Op == lang.Mod) && y.kind == vConst && y.c > 0 && y.c&(y.c-1) == 0 {
+		g.load(x, asm.R1)
+		g.free(x)
+		g.divPow2(e.Op, asm.R1, y.c, signed)
+		g.normalize(asm.R1, t)
+		return g.intResult(t, asm.R1)
+	}
 	g.load(x, asm.R1)
 	g.load(y, asm.R2)
 	g.free(x)
@@ -179,7 +187,6 @@ func (g *gen) binary(e *lang.BinaryExpr) val {
 			g.scale(asm.R1, yt)
 		}
 	}
-	signed := xt != nil && yt != nil && xt.Signed && yt.Signed && xt.Kind == lang.KindInt && yt.Kind == lang.KindInt
 	g.arith(e.Op, asm.R1, asm.R2, signed, xt != nil && xt.Signed && xt.Kind == lang.KindInt)
 	g.normalize(asm.R1, t)
 	return g.intResult(t, asm.R1)
@@ -196,6 +203,42 @@ func (g *gen) scale(r asm.Register, p *lang.Type) {
 	if n != 1 {
 		g.emit(asm.Mul.Imm(r, int32(n)))
 	}
+}
+
+// divPow2 computes r = r / n or r = r % n for n a power of two with a
+// shift or a mask: the verifier follows those bit by bit, where it loses
+// track of a value after BPF's division and modulo (a loop whose counter
+// goes through "% 2" would otherwise never be proved to end). Signed
+// operands round toward zero, as C does.
+func (g *gen) divPow2(op lang.Op, r asm.Register, n int64, signed bool) {
+	k := int32(0)
+	for int64(1)<<k < n {
+		k++
+	}
+	apply := func() {
+		if op == lang.Div {
+			if k > 0 {
+				g.emit(asm.RSh.Imm(r, k))
+			}
+		} else if n-1 <= 1<<31-1 {
+			g.emit(asm.And.Imm(r, int32(n-1)))
+		} else {
+			g.emit(asm.LoadImm(asm.R2, n-1, asm.DWord), asm.And.Reg(r, asm.R2))
+		}
+	}
+	if !signed {
+		apply()
+		return
+	}
+	neg, done := g.label("pow2_neg"), g.label("pow2_done")
+	g.emit(asm.JSLT.Imm(r, 0, neg))
+	apply()
+	g.emit(asm.Ja.Label(done))
+	g.mark(neg)
+	g.emit(asm.Neg.Imm(r, 0))
+	apply()
+	g.emit(asm.Neg.Imm(r, 0))
+	g.mark(done)
 }
 
 // arith computes a = a op b for integer registers a and b (which may be
