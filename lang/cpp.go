@@ -251,7 +251,7 @@ func (pp *preprocessor) define(l lexeme, rest string, restPos Pos) *Define {
 		bodyPos.Col += close + 1
 		body = body[close+1:]
 	}
-	value := strings.TrimSpace(stripComments(body))
+	value := strings.Join(strings.Fields(stripComments(body)), " ")
 	if strings.Contains(value, "#") {
 		pp.errorf(l.pos, l.end, "macro %s uses '#' or '##' (stringizing or token pasting), which is not supported", m.name)
 		return nil
