@@ -14,6 +14,15 @@ func (g *gen) expr(e lang.Expr) val {
 		return val{t: e.Type(), kind: vConst}
 	}
 	t := e.Type()
+	// What the checker evaluated at compile time is a constant here.
+	if s, ok := g.c.info.StrConsts[e]; ok && t != nil && t.Kind == lang.KindString {
+		v := g.strLit(s, t)
+		g.strConstLen(e, v.off, t.Size)
+		return v
+	}
+	if c, ok := g.c.info.Consts[e]; ok && isIntLike(t) && foldable(e) {
+		return val{t: t, kind: vConst, c: c}
+	}
 	switch e := e.(type) {
 	case *lang.IntLit:
 		if t == nil {
@@ -72,6 +81,18 @@ func (g *gen) expr(e lang.Expr) val {
 	return val{t: t}
 }
 
+// foldable reports whether the checker's constant for e can be trusted:
+// its folding of binary operators is signed arithmetic whatever the
+// operands' types ((uint64)-1 % 16 folds to -1), so those are computed
+// here instead, at run time.
+func foldable(e lang.Expr) bool {
+	switch e.(type) {
+	case *lang.BinaryExpr, *lang.TernaryExpr:
+		return false
+	}
+	return true
+}
+
 func typeOr(t, def *lang.Type) *lang.Type {
 	if t == nil {
 		return def
@@ -100,6 +121,9 @@ func (g *gen) strLit(s string, t *lang.Type) val {
 	if t == nil || t.Size == 0 {
 		t = lang.StringType(len(s) + 1)
 	}
+	if len(s) >= t.Size {
+		s = s[:t.Size-1]
+	}
 	v := g.memVal(t)
 	g.writeBytes(v.off, []byte(s), t.Size)
 	return v
@@ -126,6 +150,16 @@ func (g *gen) writeBytes(off int, b []byte, n int) {
 			i++
 		}
 	}
+}
+
+// strConstLen applies str(s, n)'s length to a constant string s written
+// at scratch off: the checker's constant is the whole text.
+func (g *gen) strConstLen(e lang.Expr, off, size int) {
+	call, ok := e.(*lang.CallExpr)
+	if !ok || call.Name != "str" || len(call.Args) < 2 {
+		return
+	}
+	g.truncStr(off, size, call.Args[1])
 }
 
 // positional lowers $N: an integer when the checker typed it so, else the
@@ -601,6 +635,11 @@ func tupleHasPadding(t *lang.Type) bool {
 // place rather than built elsewhere and copied.
 func (g *gen) exprInto(off int, dt *lang.Type, e lang.Expr) {
 	if g.err != nil {
+		return
+	}
+	if s, ok := g.c.info.StrConsts[e]; ok && dt.Kind == lang.KindString && len(s) < dt.Size {
+		g.writeBytes(off, []byte(s), dt.Size)
+		g.strConstLen(e, off, dt.Size)
 		return
 	}
 	switch x := e.(type) {
