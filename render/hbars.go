@@ -31,7 +31,7 @@ func newHbars(vals []float64, labels []string) *hbars {
 			Color:   noteColor,
 			Font:    sans(10),
 			YAlign:  text.YCenter,
-			Handler: plot.DefaultTextHandler,
+			Handler: textHandler,
 		},
 	}
 }

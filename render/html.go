@@ -47,7 +47,7 @@ func TableHTML(m *value.Map, opts Options) string {
 	stats := mapKind(m) == value.MapStats
 	var b strings.Builder
 	fmt.Fprintf(&b, `<table class="tracebook-map" style="%s"><caption style="text-align:left;font-weight:bold;padding:2px 0">%s</caption><thead><tr>`,
-		tableStyle, html.EscapeString(m.Name))
+		tableStyle, html.EscapeString(m.Name+truncNote(m)))
 	for i := range nkeys {
 		name := "key"
 		if nkeys > 1 {

@@ -39,6 +39,9 @@ func PrintMapWarning(m *value.Map, top, div uint64) string {
 // div divides count, sum, min, max, avg, integer and hist values (ignored
 // for stats and lhist, as in 0.17).
 func MapText(m *value.Map, top, div uint64) string {
+	if m == nil {
+		return ""
+	}
 	var b strings.Builder
 	writeMap(&b, m, top, div)
 	return b.String()

@@ -63,9 +63,12 @@ func sans(sizePx float64) font.Font {
 // no title padding waste.
 func newPlot() *plot.Plot {
 	p := plot.New()
+	p.Title.TextStyle.Handler = textHandler
 	p.Title.TextStyle.Font = sans(13)
 	p.Title.Padding = px(6)
 	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		a.Label.TextStyle.Handler = textHandler
+		a.Tick.Label.Handler = textHandler
 		a.Label.TextStyle.Font = sans(11)
 		a.Label.TextStyle.Color = axisColor
 		a.Tick.Label.Font = sans(11)
@@ -74,6 +77,7 @@ func newPlot() *plot.Plot {
 		a.Tick.LineStyle.Color = axisColor
 	}
 	p.Legend.TextStyle.Font = sans(11)
+	p.Legend.TextStyle.Handler = textHandler
 	return p
 }
 

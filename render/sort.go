@@ -25,30 +25,77 @@ import (
 // raw key bytes before sorting, so ties among them come out in that byte
 // order, which is reproduced here.
 func SortedEntries(m *value.Map) []value.Entry {
-	es := slices.Clone(m.Entries)
-	switch mapKind(m) {
-	case value.MapHist, value.MapLhist:
-		slices.SortStableFunc(es, func(a, b value.Entry) int { return compareKeyBytes(a.Key, b.Key) })
-		slices.SortStableFunc(es, func(a, b value.Entry) int {
-			return cmpUint(histTotal(buckets(a.Value)), histTotal(buckets(b.Value)))
-		})
-	case value.MapAvg, value.MapStats:
-		slices.SortStableFunc(es, func(a, b value.Entry) int { return compareKeyBytes(a.Key, b.Key) })
-		slices.SortStableFunc(es, func(a, b value.Entry) int {
-			return cmpInt(entryAverage(a.Value), entryAverage(b.Value))
-		})
-	case value.MapCount, value.MapSum, value.MapMin, value.MapMax:
-		slices.SortStableFunc(es, func(a, b value.Entry) int { return compareNumeric(a.Value, b.Value) })
-	default:
-		if len(es) > 0 {
-			if _, ok := es[0].Value.(value.Int); ok {
-				slices.SortStableFunc(es, func(a, b value.Entry) int { return compareNumeric(a.Value, b.Value) })
-				break
-			}
+	// Sort pointer-free decorations: the sort key computed once per
+	// entry, the original position as the last tie-breaker (a stable sort
+	// without the cost of an in-place stable merge).
+	kind := mapKind(m)
+	items := make([]sortItem, len(m.Entries))
+	signed := false
+	for i, e := range m.Entries {
+		it := sortItem{idx: i}
+		switch kind {
+		case value.MapHist, value.MapLhist:
+			it.u = histTotal(buckets(e.Value))
+		case value.MapAvg, value.MapStats:
+			it.s = entryAverage(e.Value)
+			signed = true
+		default:
+			var sg bool
+			it.u, it.s, sg = numericKey(e.Value)
+			signed = signed || sg
 		}
-		slices.SortStableFunc(es, func(a, b value.Entry) int { return compareKeys(a.Key, b.Key) })
+		items[i] = it
 	}
-	return es
+	byValue := true
+	if kind == value.MapPlain && len(m.Entries) > 0 {
+		_, byValue = m.Entries[0].Value.(value.Int)
+	}
+	keyBytes := kind == value.MapHist || kind == value.MapLhist || kind == value.MapAvg || kind == value.MapStats
+	es := m.Entries
+	slices.SortFunc(items, func(a, b sortItem) int {
+		var c int
+		switch {
+		case !byValue:
+			c = compareKeys(es[a.idx].Key, es[b.idx].Key)
+		case signed:
+			c = cmpInt(a.s, b.s)
+		default:
+			c = cmpUint(a.u, b.u)
+		}
+		if c == 0 && keyBytes {
+			c = compareKeyBytes(es[a.idx].Key, es[b.idx].Key)
+		}
+		if c == 0 {
+			c = a.idx - b.idx
+		}
+		return c
+	})
+	out := make([]value.Entry, len(items))
+	for i, it := range items {
+		out[i] = es[it.idx]
+	}
+	return out
+}
+
+type sortItem struct {
+	idx int
+	u   uint64
+	s   int64
+}
+
+// numericKey is the sort key of a count, sum, min, max or integer value:
+// counts and unsigned integers compare unsigned, the rest signed.
+func numericKey(v value.Value) (u uint64, s int64, signed bool) {
+	switch v := v.(type) {
+	case value.Count:
+		return v.N, 0, false
+	case value.Int:
+		if v.Signed {
+			return 0, int64(v.Bits), true
+		}
+		return v.Bits, 0, false
+	}
+	return 0, numericValue(v), true
 }
 
 // TopEntries keeps the last top entries of sorted (all when top is 0 or
@@ -106,25 +153,6 @@ func entryAverage(v value.Value) int64 {
 		return average(v.Total, v.Count)
 	}
 	return 0
-}
-
-// compareNumeric orders aggregation and integer values as bpftrace does:
-// counts and unsigned integers unsigned, everything else signed.
-func compareNumeric(a, b value.Value) int {
-	switch a := a.(type) {
-	case value.Count:
-		if b, ok := b.(value.Count); ok {
-			return cmpUint(a.N, b.N)
-		}
-	case value.Int:
-		if b, ok := b.(value.Int); ok {
-			if a.Signed {
-				return cmpInt(int64(a.Bits), int64(b.Bits))
-			}
-			return cmpUint(a.Bits, b.Bits)
-		}
-	}
-	return cmpInt(numericValue(a), numericValue(b))
 }
 
 func numericValue(v value.Value) int64 {

@@ -58,6 +58,7 @@ func BarsSVG(m *value.Map, opts Options) string {
 	if hidden > 0 {
 		title = fmt.Sprintf("%s: top %d of %d keys", m.Name, len(es), len(es)+hidden)
 	}
+	title += truncNote(m)
 	p, _ := newBarPlot(title, names, vals, labels)
 	p.X.Label.Text = barAxisLabel(mapKind(m))
 	noteH := 0.0
@@ -115,4 +116,13 @@ func barAxisLabel(k value.MapKind) string {
 		return "average"
 	}
 	return "value"
+}
+
+// truncNote warns, in a plot title, that the snapshot is partial: the
+// reader stopped before the end of the map.
+func truncNote(m *value.Map) string {
+	if !m.Truncated {
+		return ""
+	}
+	return fmt.Sprintf(" (snapshot holds %d of %d keys)", len(m.Entries), m.Total)
 }

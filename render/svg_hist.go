@@ -123,6 +123,9 @@ func KeyedHistSVG(m *value.Map, opts Options) string {
 	}
 	for i, e := range es {
 		title := m.Name + ellipsize("["+KeyLabel(e.Key)+"]", 48)
+		if i == 0 {
+			title += truncNote(m)
+		}
 		p := histPlot(title, e.Value, lo, hi)
 		p.Title.TextStyle.Font = sans(12)
 		p.X.Max = float64(top)
@@ -150,7 +153,7 @@ func KeyedHistSVG(m *value.Map, opts Options) string {
 
 // drawNote writes a grey note at the bottom left of the canvas.
 func drawNote(dc draw.Canvas, note string, y vg.Length) {
-	sty := draw.TextStyle{Color: noteColor, Font: sans(11), Handler: plot.DefaultTextHandler}
+	sty := draw.TextStyle{Color: noteColor, Font: sans(11), Handler: textHandler}
 	dc.FillText(sty, vg.Point{X: dc.Min.X + px(8), Y: dc.Min.Y + y}, note)
 }
 

@@ -472,3 +472,14 @@ func TestHumanNumber(t *testing.T) {
 		}
 	}
 }
+
+func TestTruncatedSnapshotNote(t *testing.T) {
+	m := bigCountMap(30)
+	m.Truncated, m.Total = true, 5000
+	if !parseSVG(t, BarsSVG(m, Options{})).hasText("@c: top 20 of 30 keys (snapshot holds 30 of 5000 keys)") {
+		t.Error("no truncation note")
+	}
+	if MapText(nil, 0, 0) != "" {
+		t.Error("nil map")
+	}
+}
