@@ -131,13 +131,29 @@ func startTarget(t testing.TB, path string, args ...string) (*exec.Cmd, io.Write
 	return cmd, stdin, bufio.NewReader(stdout)
 }
 
+// readLine reads one line of a target's output, failing after 30 s rather
+// than hanging the test binary.
 func readLine(t testing.TB, r *bufio.Reader) string {
 	t.Helper()
-	line, err := r.ReadString('\n')
-	if err != nil {
-		t.Fatalf("reading the target's output: %v", err)
+	type result struct {
+		line string
+		err  error
 	}
-	return strings.TrimSpace(line)
+	ch := make(chan result, 1)
+	go func() {
+		line, err := r.ReadString('\n')
+		ch <- result{line, err}
+	}()
+	select {
+	case res := <-ch:
+		if res.err != nil {
+			t.Fatalf("reading the target's output: %v", res.err)
+		}
+		return strings.TrimSpace(res.line)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the target printed nothing for 30 s")
+	}
+	return ""
 }
 
 func TestAttachUprobe(t *testing.T) {

@@ -144,10 +144,6 @@ func (u *UserSymbols) Addr(pid int, path, name string) (uint64, error) {
 		}
 		return 0, fmt.Errorf("%s is position-independent: its address needs a process (-p or -c)", path)
 	}
-	off, err := ef.FileOffset(s.Addr)
-	if err != nil {
-		return 0, err
-	}
 	maps, err := ReadProcMaps(pid)
 	if err != nil {
 		return 0, err
@@ -156,23 +152,15 @@ func (u *UserSymbols) Addr(pid int, path, name string) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	// The load bias is the same for every segment of the file: take it
+	// from the first mapping of the file whose offset is in a segment.
+	// This also places .bss symbols, which have no bytes in the file.
 	for _, m := range maps {
 		if m.Path == "" || strings.HasPrefix(m.Path, "[") {
 			continue
 		}
 		fi, err := os.Stat(pidPath(pid, m.Path))
 		if err != nil || !os.SameFile(fi, want) {
-			continue
-		}
-		if off >= m.Offset && off < m.Offset+(m.End-m.Start) {
-			return m.Start + off - m.Offset, nil
-		}
-	}
-	// Data symbols in .bss are past the file's bytes: use the first
-	// mapping's bias instead.
-	for _, m := range maps {
-		fi, err := os.Stat(pidPath(pid, m.Path))
-		if m.Path == "" || err != nil || !os.SameFile(fi, want) {
 			continue
 		}
 		if va, ok := ef.VirtAddr(m.Offset); ok {
