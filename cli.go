@@ -1,12 +1,45 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 )
 
-// runCLI is the bpftrace-compatible command line.
+// runCLI is the bpftrace-compatible command line: it parses bpftrace's
+// flags (cli_flags.go) and runs the mode they select. --check parses and
+// checks a program without loading anything (cli_check.go).
 func runCLI(args []string) int {
-	fmt.Fprintln(os.Stderr, "tracebook: the command line is not built yet")
+	return runCLIWith(args, os.Stdin, os.Stdout, os.Stderr)
+}
+
+func runCLIWith(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	f, err := parseCLIFlags(args)
+	if err != nil {
+		var ue *usageError
+		if errors.As(err, &ue) {
+			if ue.msg != "" {
+				fmt.Fprintln(stderr, ue.msg)
+			}
+			if ue.usage {
+				io.WriteString(stderr, cliUsage)
+			}
+			return 1
+		}
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	switch {
+	case f.Help:
+		io.WriteString(stderr, cliUsage)
+		return 0
+	case f.Version:
+		fmt.Fprintln(stdout, "tracebook, compatible with bpftrace v0.17.0")
+		return 0
+	case f.Check:
+		return runCheck(f, stdin, stderr)
+	}
+	fmt.Fprintln(stderr, "tracebook: running programs from the command line is not yet available; use --check to check one")
 	return 1
 }

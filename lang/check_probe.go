@@ -265,12 +265,37 @@ func (c *checker) expandError(ap *AttachPoint, name string, err error) {
 			e.note(c.suggestTracepoint(ap))
 		}
 	default:
-		if detail != "" {
-			c.errorf(ap, "%s", detail)
-		} else {
-			c.errorf(ap, "No probes found for %s", name)
+		msg := detail
+		if msg == "" {
+			msg = "No probes found for " + name
 		}
+		if c.targetExists(ap) {
+			// As with kprobes, bpftrace only finds out when attaching,
+			// and then skips the attach point: a missing function in a
+			// binary that exists is a warning.
+			c.warnf(ap, "%s; attaching to %s will likely fail", msg, name)
+			return
+		}
+		c.errorf(ap, "%s", msg)
 	}
+}
+
+// targetExists reports whether the binary a uprobe or usdt attach point
+// names has any probe at all, by expanding "target:*".
+func (c *checker) targetExists(ap *AttachPoint) bool {
+	switch ap.Provider {
+	case "uprobe", "uretprobe", "usdt":
+	default:
+		return false
+	}
+	if ap.Target == "" || c.types == nil {
+		return false
+	}
+	all := *ap
+	all.Func, all.NS, all.Offset, all.Address, all.Wildcard, all.Matches = "*", "", 0, 0, true, nil
+	all.Raw = all.Name()
+	m, err := c.types.Expand(&all)
+	return err == nil && len(m) > 0
 }
 
 // suggestTracepoint looks for a tracepoint whose name is close to ap's.

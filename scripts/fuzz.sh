@@ -18,3 +18,4 @@ fuzz() {
 }
 
 fuzz ./kernel FuzzDecodeFrames
+fuzz ./lang FuzzCheck
