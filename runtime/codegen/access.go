@@ -214,8 +214,10 @@ func (g *gen) place(e lang.Expr) place {
 }
 
 // space returns the address space to read through pointer type t: its
-// own when it has one, else the probe type's (user for uprobes and usdt,
-// kernel for kernel probes), else none (the legacy helpers that try both).
+// own when it has one, else the probe type's (user for uprobes, usdt and
+// syscall tracepoints, whose pointer arguments are user addresses; kernel
+// for kernel probes), else none: the legacy helpers, which read either on
+// x86-64 (other tracepoints' pointers may point anywhere).
 func (g *gen) space(t *lang.Type) lang.AddrSpace {
 	if t != nil && t.AddrSpace != lang.AddrNone {
 		return t.AddrSpace
@@ -223,7 +225,11 @@ func (g *gen) space(t *lang.Type) lang.AddrSpace {
 	switch g.provider {
 	case "uprobe", "uretprobe", "usdt":
 		return lang.AddrUser
-	case "kprobe", "kretprobe", "kfunc", "kretfunc", "tracepoint", "rawtracepoint", "iter":
+	case "tracepoint":
+		if g.ap != nil && g.ap.Target == "syscalls" {
+			return lang.AddrUser
+		}
+	case "kprobe", "kretprobe", "kfunc", "kretfunc", "rawtracepoint", "iter":
 		return lang.AddrKernel
 	}
 	return lang.AddrNone
