@@ -19,3 +19,5 @@ fuzz() {
 
 fuzz ./kernel FuzzDecodeFrames
 fuzz ./lang FuzzCheck
+fuzz ./lang FuzzScan
+fuzz ./lang FuzzParse
