@@ -88,6 +88,14 @@ func TestSamples(t *testing.T) {
 	ls, hs := sampleSeries()
 	write("lines.svg", SeriesSVG(ls, Options{}))
 	write("heatmap.svg", SeriesSVG(hs, Options{}))
+	var tl Timeline
+	for i, sn := range ls.Snaps {
+		tl.Add(sn.At, sn.Map, hs.Snaps[i].Map)
+	}
+	st := newMap("@st", value.MapStats).add(key(str("read"), i64(3)), 10, 200, 30).add(key(str("write"), i64(4)), 5000, 7).done()
+	live := LiveBundle([]*value.Map{ls.Snaps[29].Map, hs.Snaps[29].Map, st, newMap("@n", value.MapCount).add(nil, 1, 2).done()},
+		value.Status{Elapsed: 12300 * time.Millisecond, Duration: 30 * time.Second, Events: 123456, Drops: 2, Probes: 4}, &tl, Options{})
+	write("live.html", "<html><body style=\"background:#fff\">"+live[MIMEHTML].(string)+"</body></html>")
 	fmt.Println("samples in", *samplesDir)
 }
 
