@@ -1,12 +1,3 @@
-// Package render turns runtime/value data into what people see: text
-// byte-identical to bpftrace 0.17's, its NDJSON (-f json), caret
-// diagnostics, and, for notebooks, SVG plots, HTML tables and MIME bundles.
-//
-// Text and JSON formats are facts observed by running bpftrace 0.17 (the
-// golden files under testdata/golden were recorded from it); the code here
-// is written from those observations. Where 0.17 has a bug that produces
-// invalid output (JSON of a few value kinds, hist buckets capped at 4G) the
-// fixed behaviour of later releases is used instead, and the place says so.
 package render
 
 import (
