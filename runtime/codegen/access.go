@@ -127,7 +127,7 @@ func (g *gen) place(e lang.Expr) place {
 		}
 		if e.Arrow {
 			base := g.intExpr(e.X)
-			return place{kind: pAddr, base: base, off: off, space: g.space(e.X.Type())}
+			return place{kind: pAddr, base: base, off: off, space: g.spaceOf(e.X)}
 		}
 		p := g.place(e.X)
 		p.off += off
@@ -141,7 +141,7 @@ func (g *gen) place(e lang.Expr) place {
 	case *lang.UnaryExpr:
 		if e.Op == lang.Deref {
 			base := g.intExpr(e.X)
-			return place{kind: pAddr, base: base, space: g.space(e.X.Type())}
+			return place{kind: pAddr, base: base, space: g.spaceOf(e.X)}
 		}
 	case *lang.IndexExpr:
 		xt := e.X.Type()
@@ -156,7 +156,7 @@ func (g *gen) place(e lang.Expr) place {
 		var p place
 		if xt.Kind == lang.KindPointer {
 			base := g.intExpr(e.X)
-			p = place{kind: pAddr, base: base, space: g.space(xt)}
+			p = place{kind: pAddr, base: base, space: g.spaceOf(e.X)}
 		} else {
 			p = g.place(e.X)
 		}
@@ -207,7 +207,7 @@ func (g *gen) place(e lang.Expr) place {
 	if v.kind == vInt || v.kind == vConst {
 		// An integer used as an address (an int cast to a struct
 		// pointer, say).
-		return place{kind: pAddr, base: v, space: g.space(v.t)}
+		return place{kind: pAddr, base: v, space: g.spaceOf(e)}
 	}
 	g.errorf(e, "cannot take the place of %T", e)
 	return place{}
@@ -233,6 +233,34 @@ func (g *gen) space(t *lang.Type) lang.AddrSpace {
 		return lang.AddrKernel
 	}
 	return lang.AddrNone
+}
+
+// spaceOf returns the address space of the pointer (or address) e: its
+// type's, or, when the type does not say, the space of the memory e was
+// read from (a pointer loaded from kernel memory points into the kernel,
+// as bpftrace types it), or the probe type's.
+func (g *gen) spaceOf(e lang.Expr) lang.AddrSpace {
+	if t := e.Type(); t != nil && t.AddrSpace != lang.AddrNone {
+		return t.AddrSpace
+	}
+	switch x := e.(type) {
+	case *lang.FieldExpr:
+		if g.isArgs(x.X) {
+			return g.space(nil)
+		}
+		return g.spaceOf(x.X)
+	case *lang.IndexExpr:
+		return g.spaceOf(x.X)
+	case *lang.UnaryExpr:
+		if x.Op == lang.Deref {
+			return g.spaceOf(x.X)
+		}
+	case *lang.CastExpr:
+		return g.spaceOf(x.X)
+	case *lang.TupleIndexExpr:
+		return g.spaceOf(x.X)
+	}
+	return g.space(nil)
 }
 
 // probeRead returns the helper that copies memory from space as.

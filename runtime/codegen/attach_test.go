@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -180,4 +181,17 @@ uretprobe:%[1]s:target
 		}
 	})
 	want(t, got, `@args\[0\]: 100`, `@args\[9\]: 100`, `@ret: 209`, `@calls: 10`, `@fn\[raw\([0-9]+\)\]: 10`)
+}
+
+func TestAttachCurtask(t *testing.T) {
+	src := fmt.Sprintf(`// options: params=%d
+tracepoint:syscalls:sys_enter_getppid
+/pid == $1/
+{
+	@ppid = curtask->real_parent->tgid;
+	@self = curtask->tgid;
+	@comm = curtask->comm;
+}`, os.Getpid())
+	got := attachRun(t, src, func() { syscall.Getppid() })
+	want(t, got, fmt.Sprintf("@ppid: %d", os.Getppid()), fmt.Sprintf("@self: %d", os.Getpid()), `@comm: codegen.test`)
 }

@@ -41,7 +41,6 @@ func (g *gen) str(call *lang.CallExpr) val {
 // type t.
 func (g *gen) strInto(off int, t *lang.Type, call *lang.CallExpr) {
 	arg := call.Args[0]
-	at := arg.Type()
 	p := g.intExpr(arg)
 	var n val
 	if len(call.Args) > 1 {
@@ -63,7 +62,7 @@ func (g *gen) strInto(off int, t *lang.Type, call *lang.CallExpr) {
 	g.load(p, asm.R3)
 	g.free(p)
 	g.scratchPtr(asm.R1, off)
-	g.call(probeRead(g.space(at), true))
+	g.call(probeRead(g.spaceOf(arg), true))
 }
 
 // truncStr puts a NUL at min(n, size-1) of the string at scratch off.
@@ -130,7 +129,7 @@ func (g *gen) buf(call *lang.CallExpr) val {
 	g.load(p, asm.R3)
 	g.free(p)
 	g.scratchPtr(asm.R1, dst.off+1)
-	g.call(probeRead(g.space(at), false))
+	g.call(probeRead(g.spaceOf(arg), false))
 	return dst
 }
 
@@ -354,7 +353,7 @@ func (g *gen) macaddr(call *lang.CallExpr) val {
 		return dst
 	}
 	p := g.intExpr(arg)
-	return g.read(place{kind: pAddr, base: p, space: g.space(arg.Type())}, t)
+	return g.read(place{kind: pAddr, base: p, space: g.spaceOf(arg)}, t)
 }
 
 // join lowers join(argv[, delim]): an event holding the number of
@@ -372,7 +371,7 @@ func (g *gen) join(call *lang.CallExpr) {
 		}
 	}
 	argv := g.intExpr(call.Args[0])
-	as := g.space(call.Args[0].Type())
+	as := g.spaceOf(call.Args[0])
 	buf := g.scratchAlloc(ev.Size)
 	g.movImm(asm.R0, int64(ev.ID))
 	g.storeScratch(buf, asm.R0, 8)
