@@ -1,8 +1,10 @@
 package lang
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // The checker.
@@ -371,13 +373,17 @@ func (c *checker) stmt(s Stmt) {
 func (c *checker) unroll(s *UnrollStmt) {
 	c.expr(s.Count)
 	n, ok := c.constInt(s.Count)
+	// bpftrace points at "unroll(N)", not the body.
+	start, _ := s.Span()
+	end := endOf(s.Count)
+	head := &posNode{start, Pos{end.Line, end.Col + 1}}
 	switch {
 	case !ok:
-		c.errorf(s, "invalid unroll value")
+		c.errorf(head, "invalid unroll value")
 	case n > 100:
-		c.errorf(s, "unroll maximum value is 100")
+		c.errorf(head, "unroll maximum value is 100")
 	case n < 1:
-		c.errorf(s, "unroll minimum value is 1")
+		c.errorf(head, "unroll minimum value is 1")
 	default:
 		s.N = int(n)
 	}
@@ -447,6 +453,56 @@ func (c *checker) assign(s *AssignStmt) {
 	}
 }
 
+// assignOp returns a node spanning the operator of an assignment ("=",
+// "+=", ...), which is where bpftrace points errors about the
+// assignment; the AST does not record it, so it is found in the source
+// after the target. It returns s itself when the source does not match.
+func (c *checker) assignOp(s *AssignStmt) Node {
+	end := endOf(s.Target)
+	off, ok := c.offsetOf(end)
+	if !ok {
+		return s
+	}
+	src := c.prog.Src
+	i := off
+	for i < len(src) && (src[i] == ' ' || src[i] == '\t') {
+		i++
+	}
+	j := i
+	for j < len(src) && j-i < 3 && strings.IndexByte("=+-*/%&|^<>", src[j]) >= 0 {
+		j++
+		if src[j-1] == '=' {
+			break
+		}
+	}
+	if j == i || src[j-1] != '=' {
+		return s
+	}
+	col := end.Col + (i - off)
+	return &posNode{Pos{end.Line, col}, Pos{end.Line, col + j - i}}
+}
+
+// offsetOf converts a position to a byte offset in the program's source.
+func (c *checker) offsetOf(p Pos) (int, bool) {
+	if !p.IsValid() {
+		return 0, false
+	}
+	src := c.prog.Src
+	off := 0
+	for line := 1; line < p.Line; line++ {
+		k := bytes.IndexByte(src[off:], '\n')
+		if k < 0 {
+			return 0, false
+		}
+		off += k + 1
+	}
+	off += p.Col - 1
+	if off > len(src) {
+		return 0, false
+	}
+	return off, true
+}
+
 // compoundValue checks the value of "x op= v" as "x op v".
 func (c *checker) compoundValue(s *AssignStmt, cur *Type) *Type {
 	v := c.expr(s.Value)
@@ -469,8 +525,9 @@ func (c *checker) assignVar(s *AssignStmt, v *VarExpr) {
 	} else {
 		t = c.exprIn(s.Value, useVarValue)
 	}
+	op := c.assignOp(s)
 	if id, ok := s.Value.(*IdentExpr); ok && id.Name == "args" && t.Kind == KindPointer && c.pc.funcArgs != nil {
-		c.errorf(s, "args cannot be assigned to a variable")
+		c.errorf(op, "args cannot be assigned to a variable")
 	}
 	old, ok := c.vars[v.Name]
 	switch {
@@ -479,7 +536,7 @@ func (c *checker) assignVar(s *AssignStmt, v *VarExpr) {
 	case t.Kind == KindInvalid:
 	case (old.Kind == KindString && t.Kind == KindString) || (old.Kind == KindTuple && t.Kind == KindTuple):
 		if old.Kind == KindTuple && !fitsInto(t, old) && !fitsInto(old, t) {
-			c.errorf(s, "Tuple type mismatch: %s != %s.", typeStr(old), typeStr(t))
+			c.errorf(op, "Tuple type mismatch: %s != %s.", typeStr(old), typeStr(t))
 		} else {
 			c.vars[v.Name] = growStrings(old, t)
 		}
@@ -489,10 +546,10 @@ func (c *checker) assignVar(s *AssignStmt, v *VarExpr) {
 			if old.Size < t.Size {
 				tail = ". The value may be truncated."
 			}
-			c.warnf(s, "Buffer size mismatch: %d != %d%s", old.Size, t.Size, tail)
+			c.warnf(op, "Buffer size mismatch: %d != %d%s", old.Size, t.Size, tail)
 		}
 	case !sameVarType(old, t):
-		c.errorf(s, "Type mismatch for $%s: trying to assign value of type '%s' when variable already contains a value of type '%s'",
+		c.errorf(op, "Type mismatch for $%s: trying to assign value of type '%s' when variable already contains a value of type '%s'",
 			v.Name, typeStr(t), typeStr(old))
 	}
 	v.SetType(c.vars[v.Name])

@@ -558,7 +558,7 @@ func (c *checker) incDec(e Expr, op Op, x Expr) *Type {
 		st := c.mapFor(x.Name)
 		if st.info.Value == nil || st.info.Value.Kind == KindInvalid {
 			c.mapKeys(x, true)
-			c.mapAssign(x, TypeInt64, x)
+			c.mapAssign(x, TypeInt64, x, x)
 			x.SetType(st.info.Value)
 			t = st.info.Value
 		} else {

@@ -228,7 +228,9 @@ func (c *checker) mapOperand(me *MapExpr, fn string) *Type {
 
 // mapAssign records that m is assigned a value of type t at node at,
 // fixing or checking its value type.
-func (c *checker) mapAssign(me *MapExpr, t *Type, at Node) {
+// at is where errors about the assignment point (its operator), value the
+// assigned expression.
+func (c *checker) mapAssign(me *MapExpr, t *Type, at, value Node) {
 	st := c.mapFor(me.Name)
 	st.info.Written = true
 	if t.Kind == KindInvalid {
@@ -298,7 +300,7 @@ func (c *checker) mapAssign(me *MapExpr, t *Type, at Node) {
 		}
 	case KindLhist:
 		if !old.Equal(t) {
-			c.errorf(at, "Different lhist bounds in a single map unsupported")
+			c.errorf(value, "Different lhist bounds in a single map unsupported")
 		}
 	case KindStack:
 		if old.Stack.User != t.Stack.User {
@@ -324,7 +326,7 @@ func (c *checker) assignMap(s *AssignStmt, me *MapExpr) {
 		cur := st.info.Value
 		if cur == nil || cur.Kind == KindInvalid {
 			// @x += 1 on a new map starts from zero.
-			c.mapAssign(me, TypeInt64, me)
+			c.mapAssign(me, TypeInt64, me, me)
 			cur = st.info.Value
 		}
 		st.info.Read = true
@@ -333,7 +335,7 @@ func (c *checker) assignMap(s *AssignStmt, me *MapExpr) {
 	} else {
 		t = c.exprIn(s.Value, useMapValue)
 	}
-	c.mapAssign(me, t, s)
+	c.mapAssign(me, t, c.assignOp(s), s.Value)
 	if v := st.info.Value; v != nil {
 		me.SetType(v)
 	} else {
