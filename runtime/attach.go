@@ -120,6 +120,40 @@ func Attach(prog *ebpf.Program, ap *lang.AttachPoint, opts *AttachOptions) (io.C
 	return c, nil
 }
 
+// CheckAttachable reports, before anything is loaded, whether this kernel
+// can attach ap's provider: nil, or an *AttachError carrying the feature
+// probe's sentence ("attaching kprobe:vfs_read: this kernel has no kprobes
+// (...)"). The session checks every probe of a program first, so a program
+// that needs what the kernel lacks stops before anything is attached.
+func CheckAttachable(ap *lang.AttachPoint) error {
+	if ap.Provider == "usdt" {
+		// Semaphores need ref_ctr_offset; plain sites only uprobes.
+		if err := ProviderError("uprobe"); err != nil {
+			return &AttachError{Probe: ap.Name(), Err: err}
+		}
+		return nil
+	}
+	if err := ProviderError(ap.Provider); err != nil {
+		return &AttachError{Probe: ap.Name(), Err: err}
+	}
+	return nil
+}
+
+// ExplainLoadError turns the failure to load ap's program into what the
+// user sees: the provider's feature sentence when this kernel lacks the
+// provider (loading an fentry program is where a kernel that refuses
+// trampolines says no), otherwise err without cilium's MEMLOCK hint. A
+// verifier error keeps its type (errors.As *ebpf.VerifierError).
+func ExplainLoadError(ap *lang.AttachPoint, err error) error {
+	if err == nil {
+		return nil
+	}
+	if ferr := ProviderError(ap.Provider); ferr != nil {
+		return &AttachError{Probe: ap.Name(), Err: ferr}
+	}
+	return CleanError(err)
+}
+
 func attach(prog *ebpf.Program, ap *lang.AttachPoint, opts *AttachOptions) (io.Closer, error) {
 	if prog == nil {
 		return nil, errors.New("no program")

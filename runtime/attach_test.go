@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
 
 	"github.com/tracebook/tracebook/lang"
 	"github.com/tracebook/tracebook/runtime"
@@ -443,6 +444,33 @@ func TestAttachErrorsOnThisKernel(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "MEMLOCK") {
 		t.Errorf("MEMLOCK hint leaked: %v", err)
+	}
+}
+
+// TestLoadErrorOnThisKernel loads an fentry program where the kernel
+// refuses trampolines: the error the user sees is the feature's sentence.
+func TestLoadErrorOnThisKernel(t *testing.T) {
+	runtimetest.RequireRoot(t)
+	if runtime.CheckFeature(runtime.FeatureKfunc) == nil {
+		t.Skip("this kernel allows fentry")
+	}
+	ap := &lang.AttachPoint{Provider: "kfunc", Func: "vfs_read"}
+	if err := runtime.CheckAttachable(ap); err == nil {
+		t.Errorf("CheckAttachable(kfunc) = nil on a kernel that refuses fentry")
+	}
+	typ, at, to := runtime.ProgramTypeFor(ap)
+	_, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: typ, AttachType: at, AttachTo: to, License: "GPL",
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}})
+	if err == nil {
+		t.Fatal("fentry loaded")
+	}
+	got := runtime.ExplainLoadError(ap, err).Error()
+	want := "attaching kfunc:vfs_read: this kernel refuses fentry/fexit programs (loading one failed with EPERM: operation not permitted)"
+	if got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	if err := runtime.CheckAttachable(&lang.AttachPoint{Provider: "tracepoint", Target: "sched", Func: "sched_switch"}); err != nil {
+		t.Errorf("CheckAttachable(tracepoint) = %v", err)
 	}
 }
 
