@@ -40,7 +40,7 @@ func runCheck(f *cliFlags, stdin io.Reader, stderr io.Writer) int {
 
 // checkSource parses and checks one program.
 func checkSource(name string, src []byte, f *cliFlags, types lang.TypeSource, strlen int) lang.ErrorList {
-	popts := &lang.ParseOptions{Params: f.Params, HaveBTF: types != nil && types.HaveBTF()}
+	popts := &lang.ParseOptions{Params: f.Params, HaveBTF: types != nil && types.HaveBTF(), PID: f.PID}
 	prog, errs := lang.Parse(name, src, popts)
 	if prog == nil || errs.HasErrors() {
 		return errs

@@ -51,7 +51,7 @@ func configFor(t *testing.T, c *langtest.Chunk, types lang.TypeSource) (*lang.Pa
 	if s, ok := c.Options["pid"]; ok {
 		cfg.PID, _ = strconv.Atoi(s)
 	}
-	popts := &lang.ParseOptions{Cell: c.Has("cell"), Params: cfg.Params, HaveBTF: cfg.Types != nil}
+	popts := &lang.ParseOptions{Cell: c.Has("cell"), Params: cfg.Params, HaveBTF: cfg.Types != nil, PID: cfg.PID}
 	return popts, cfg
 }
 

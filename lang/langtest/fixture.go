@@ -365,6 +365,9 @@ func (f *Fixture) Expand(ap *lang.AttachPoint) ([]*lang.AttachPoint, error) {
 		}
 	case "uprobe", "uretprobe":
 		target := ap.Target
+		if target == "" {
+			target = "/bin/bash" // the -p process of the fixture
+		}
 		if p, ok := libAliases[target]; ok {
 			target = p
 		}
