@@ -171,10 +171,16 @@ func (f *cliFlags) setShort(c byte, val string) error {
 	case 'p':
 		pid, ok := parsePID(val)
 		if !ok {
-			return &usageError{msg: fmt.Sprintf("ERROR: pid '%s' is not a valid number.", val)}
+			return &usageError{msg: fmt.Sprintf("ERROR: pid '%s' is not a valid decimal number", val)}
+		}
+		if pid < 1 || pid > maxPID {
+			return &usageError{msg: fmt.Sprintf("ERROR: pid '%s' out of valid pid range [1,%d]", val, maxPID)}
 		}
 		f.PID = pid
 	case 'f':
+		if val != "text" && val != "json" {
+			return &usageError{msg: fmt.Sprintf("ERROR: Invalid output format \"%s\"\nValid formats: 'text', 'json'", val)}
+		}
 		f.Format = val
 	case 'o':
 		f.Output = val
@@ -250,8 +256,13 @@ func (f *cliFlags) setLong(name, val string) error {
 	return nil
 }
 
+// maxPID is the kernel's largest pid (PID_MAX_LIMIT on 64-bit), which
+// bpftrace checks -p against.
+const maxPID = 4194304
+
+// parsePID parses -p's value as a decimal number; range is checked apart.
 func parsePID(s string) (int, bool) {
-	if s == "" || len(s) > 9 {
+	if s == "" {
 		return 0, false
 	}
 	n := 0
@@ -259,9 +270,12 @@ func parsePID(s string) (int, bool) {
 		if s[i] < '0' || s[i] > '9' {
 			return 0, false
 		}
+		if n > maxPID {
+			continue // out of range; keep validating the digits
+		}
 		n = n*10 + int(s[i]-'0')
 	}
-	return n, n > 0
+	return n, true
 }
 
 // cliUsage is the help text, bpftrace's with tracebook's additions.
