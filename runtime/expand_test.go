@@ -113,8 +113,8 @@ func TestExpandRawTracepoint(t *testing.T) {
 }
 
 func TestExpandUprobe(t *testing.T) {
-	got := expandNames(t, wild("uprobe", "/bin/bash", "read*"))
 	want := bpftraceNames(t, "uprobe:/bin/bash:read*")
+	got := expandNames(t, wild("uprobe", "/bin/bash", "read*"))
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got %v\nbpftrace %v", got, want)
 	}

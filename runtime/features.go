@@ -265,7 +265,11 @@ func probeKprobeMulti() error {
 	case err == nil:
 		return nil
 	case errors.Is(err, ErrNotSupported):
-		return unsupported("this kernel has no kprobe_multi links (CONFIG_FPROBE is not set or the kernel is older than 5.18)", err)
+		if KernelAtLeast("5.18") {
+			// The kernel is new enough: the link type is configured out.
+			return unsupported("this kernel has no kprobe_multi links (CONFIG_FPROBE is not set)", err)
+		}
+		return unsupported("this kernel has no kprobe_multi links (added in 5.18)", err)
 	}
 	return inconclusive("could not tell whether this kernel has kprobe_multi links: "+CleanError(err).Error(), err)
 }

@@ -33,6 +33,10 @@ var kernelSyms struct {
 	ks *KernelSymbols
 }
 
+// kernelSpaceStart is where x86-64 kernel addresses begin (the upper half
+// of the address space).
+const kernelSpaceStart = 0xffff800000000000
+
 // LoadKernelSymbols returns the process-wide kallsyms table, reading
 // /proc/kallsyms on first use (about 30 ms for 120 000 symbols).
 func LoadKernelSymbols() (*KernelSymbols, error) {
@@ -99,6 +103,12 @@ func ReadKernelSymbols(path string) (*KernelSymbols, error) {
 		switch typ {
 		case 't', 'T', 'w', 'W':
 			ks.text = append(ks.text, kernelFunc{name, mod})
+		}
+		// Per-CPU variables are listed at their offsets into the per-CPU
+		// area (0x0, 0x1000, ...), not at addresses: they name no code
+		// and must not catch small numbers passed to ksym().
+		if addr < kernelSpaceStart && addr != 0 {
+			continue
 		}
 		syms = append(syms, sym{addr, name, mod})
 	}

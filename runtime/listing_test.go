@@ -103,7 +103,11 @@ func TestListingOthers(t *testing.T) {
 		t.Errorf("iter task_file -lv:\n%s", it)
 	}
 	rt := ourList(t, true, "rawtracepoint:sched_switch")
-	if want := "rawtracepoint:sched_switch\n    bool preempt\n    struct task_struct * prev\n    struct task_struct * next\n    unsigned int prev_state\n"; rt != want {
+	want := "rawtracepoint:sched_switch\n    bool preempt\n    struct task_struct * prev\n    struct task_struct * next\n    unsigned int prev_state\n"
+	if !runtime.KernelAtLeast("6.4") { // no __probestub_* names before 6.4
+		want = "rawtracepoint:sched_switch\n    bool arg0\n    struct task_struct * arg1\n    struct task_struct * arg2\n    unsigned int arg3\n"
+	}
+	if rt != want {
 		t.Errorf("rawtracepoint -lv:\n%s\nwant\n%s", rt, want)
 	}
 	if got := ourList(t, false, "*sched_switch*"); !strings.Contains(got, "tracepoint:sched:sched_switch\n") || !strings.Contains(got, "rawtracepoint:sched_switch\n") {

@@ -50,7 +50,9 @@ func RequireTool(tb testing.TB, name string) string {
 // text, so a different failure on the same machine still fails.
 //
 //   - kprobe: the kernel is built without CONFIG_KPROBES.
-//   - kprobe_multi: follows from the missing kprobes.
+//   - kprobe_multi: follows from the missing kprobes here; in the qemu
+//     kernel matrix, Debian 12's 6.1 cloud kernel is built without
+//     CONFIG_FPROBE (see ../shared/reference/kernel-matrix.md).
 //   - kfunc: the kernel refuses every BPF trampoline program at load time
 //     with EPERM and an empty verifier log (a policy of this build).
 //   - hardware: the VM exposes no CPU PMU (opening cpu-cycles gives
@@ -59,6 +61,7 @@ func RequireTool(tb testing.TB, name string) string {
 var KnownAbsent = []struct{ Feature, Reason string }{
 	{runtime.FeatureKprobe, "this kernel has no kprobes (CONFIG_KPROBES is not set"},
 	{runtime.FeatureKprobeMulti, "this kernel has no kprobe_multi links: this kernel has no kprobes (CONFIG_KPROBES is not set"},
+	{runtime.FeatureKprobeMulti, "this kernel has no kprobe_multi links (CONFIG_FPROBE is not set)"},
 	{runtime.FeatureKfunc, "this kernel refuses fentry/fexit programs (loading one failed with EPERM"},
 	{runtime.FeatureHardware, "this machine has no hardware perf events (no CPU PMU"},
 }
