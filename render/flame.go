@@ -2,7 +2,6 @@ package render
 
 import (
 	"fmt"
-	"hash/fnv"
 	"html"
 	"slices"
 	"strconv"
@@ -54,21 +53,23 @@ type flameNode struct {
 	name     string
 	kind     flameKind
 	weight   float64
-	children map[string]*flameNode
+	children map[flameID]*flameNode
 	order    []*flameNode // children, sorted before layout
 }
 
+// flameID tells children apart: a kernel and a user function may share a
+// name.
+type flameID struct {
+	name string
+	kind flameKind
+}
+
 func (n *flameNode) child(name string, kind flameKind) *flameNode {
-	id := name
-	if kind == flameKernel {
-		id = "\x00k" + name // a kernel and a user function may share a name
-	} else if kind == flameOther {
-		id = "\x00o" + name
-	}
+	id := flameID{name, kind}
 	c := n.children[id]
 	if c == nil {
 		if n.children == nil {
-			n.children = map[string]*flameNode{}
+			n.children = map[flameID]*flameNode{}
 		}
 		c = &flameNode{name: name, kind: kind}
 		n.children[id] = c
@@ -195,14 +196,18 @@ func writeFlame(b *strings.Builder, n *flameNode, x, base float64, level int, sc
 	w := n.weight * scale
 	y := base - float64(level+1)*flameFrameH
 	pct := 100 * n.weight / total
-	tip := fmt.Sprintf("%s (%s, %.2f%%)", n.name, humanNumber(n.weight), pct)
 	if w >= 3 {
 		b.WriteString(`<g class="f w"><title>`)
 	} else {
 		b.WriteString(`<g class="f"><title>`)
 	}
-	b.WriteString(html.EscapeString(tip))
-	b.WriteString(`</title><rect x="`)
+	// name (count, pct%)
+	b.WriteString(html.EscapeString(n.name))
+	b.WriteString(" (")
+	b.WriteString(humanNumber(n.weight))
+	b.WriteString(", ")
+	b.WriteString(strconv.FormatFloat(pct, 'f', 2, 64))
+	b.WriteString(`%)</title><rect x="`)
 	b.WriteString(fmtPx(x))
 	b.WriteString(`" y="`)
 	b.WriteString(fmtPx(y))
@@ -237,9 +242,12 @@ func fmtPx(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
 // flameColor picks a stable colour for a frame from its name: the hash
 // chooses a point inside the palette of the frame's kind.
 func flameColor(n *flameNode) string {
-	h := fnv.New32a()
-	h.Write([]byte(n.name))
-	v := h.Sum32()
+	// FNV-1a, inline to spare an allocation per frame.
+	v := uint32(2166136261)
+	for i := 0; i < len(n.name); i++ {
+		v ^= uint32(n.name[i])
+		v *= 16777619
+	}
 	a := float64(v&0xff) / 255
 	c := float64(v>>8&0xff) / 255
 	var r, g, bl float64
@@ -253,7 +261,10 @@ func flameColor(n *flameNode) string {
 	default:
 		r, g, bl = 225+30*a, 60+150*c, 40+40*a // red to yellow
 	}
-	return fmt.Sprintf("#%02x%02x%02x", clampByte(r), clampByte(g), clampByte(bl))
+	return string([]byte{'#',
+		hexDigits[clampByte(r)>>4], hexDigits[clampByte(r)&15],
+		hexDigits[clampByte(g)>>4], hexDigits[clampByte(g)&15],
+		hexDigits[clampByte(bl)>>4], hexDigits[clampByte(bl)&15]})
 }
 
 func clampByte(f float64) uint8 {
