@@ -21,3 +21,4 @@ fuzz ./kernel FuzzDecodeFrames
 fuzz ./lang FuzzCheck
 fuzz ./lang FuzzScan
 fuzz ./lang FuzzParse
+fuzz ./runtime/codegen FuzzCompile

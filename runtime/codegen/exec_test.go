@@ -26,8 +26,16 @@ var execTests = []struct {
 		@not = ~0; @neg = -5; @lnot = !0; @lnot2 = !7;
 		@and = 0xff & 0x0f; @or = 0xf0 | 0x0f; @xor = 0xff ^ 0x0f;
 		@p2div = -7 / 4; @p2mod = -7 % 4; @p2u = (uint64)-1 % 16; @p2d = 9 / 2; @p2m = 9 % 8;
+		$m = -7; @c1 = $m / 3; @c2 = 7 / -3; @c3 = $m / -3; @c4 = $m % 3; @c5 = 7 % -3; @c6 = $m % -3;
+		$d = 3; @r1 = $m / $d; @r2 = $m % $d;
 	}`, maps: `@add: 4
 @and: 15
+@c1: -2
+@c2: -2
+@c3: 2
+@c4: -1
+@c5: 1
+@c6: -1
 @div: -3
 @divneg: -3
 @lnot: 1
@@ -43,6 +51,8 @@ var execTests = []struct {
 @p2mod: -3
 @p2u: 15
 @prec: 6
+@r1: -2
+@r2: -1
 @shl: 1099511627776
 @shr: -4
 @sub: -3

@@ -209,6 +209,13 @@ func (g *gen) binary(e *lang.BinaryExpr) val {
 		g.normalize(asm.R1, t)
 		return g.intResult(t, asm.R1)
 	}
+	if (e.Op == lang.Div || e.Op == lang.Mod) && y.kind == vConst && y.c != 0 && y.c > -1<<31 && y.c < 1<<31 {
+		g.load(x, asm.R1)
+		g.free(x)
+		g.divConst(e.Op, asm.R1, y.c, signed)
+		g.normalize(asm.R1, t)
+		return g.intResult(t, asm.R1)
+	}
 	g.load(x, asm.R1)
 	g.load(y, asm.R2)
 	g.free(x)
@@ -272,6 +279,47 @@ func (g *gen) divPow2(op lang.Op, r asm.Register, n int64, signed bool) {
 	g.emit(asm.Neg.Imm(r, 0))
 	apply()
 	g.emit(asm.Neg.Imm(r, 0))
+	g.mark(done)
+}
+
+// divConst computes r = r / c or r = r % c for a constant c (non-zero, a
+// 32-bit immediate) with the immediate forms of BPF's division: the
+// verifier needs no run-time zero check for them (with a register divisor
+// it patches one in). The verifier does not follow the values of either
+// form: a loop counter should go through / and % by powers of two only
+// (divPow2), or the loop cannot be proved to end.
+func (g *gen) divConst(op lang.Op, r asm.Register, c int64, signed bool) {
+	apply := func(d int64) {
+		if op == lang.Div {
+			g.emit(asm.Div.Imm(r, int32(d)))
+		} else {
+			g.emit(asm.Mod.Imm(r, int32(d)))
+		}
+	}
+	if !signed {
+		// A negative c divides by a huge unsigned number, as in C; the
+		// immediate is sign-extended to the same 64 bits.
+		apply(c)
+		return
+	}
+	mag := c
+	if mag < 0 {
+		mag = -mag
+	}
+	neg, done := g.label("sdivc_neg"), g.label("sdivc_done")
+	g.emit(asm.JSLT.Imm(r, 0, neg))
+	apply(mag)
+	if op == lang.Div && c < 0 {
+		g.emit(asm.Neg.Imm(r, 0))
+	}
+	g.emit(asm.Ja.Label(done))
+	g.mark(neg)
+	g.emit(asm.Neg.Imm(r, 0))
+	apply(mag)
+	// r = -(|x| op |c|), negated back for division unless c < 0.
+	if !(op == lang.Div && c < 0) {
+		g.emit(asm.Neg.Imm(r, 0))
+	}
 	g.mark(done)
 }
 

@@ -55,9 +55,7 @@ func TestVerifier(t *testing.T) {
 					loadTrampoline(t, spec, ps)
 				})
 			}
-			coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{
-				Programs: ebpf.ProgramOptions{LogSizeStart: 4 << 20},
-			})
+			coll, err := ebpf.NewCollection(spec)
 			if err != nil && strings.Contains(err.Error(), "cannot use helper bpf_override_return") {
 				t.Skipf("this kernel has no bpf_override_return (CONFIG_BPF_KPROBE_OVERRIDE): %v", err)
 			}

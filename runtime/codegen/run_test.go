@@ -53,9 +53,7 @@ type loaded struct {
 // time.
 func load(tb testing.TB, obj *Object) *loaded {
 	tb.Helper()
-	coll, err := ebpf.NewCollectionWithOptions(obj.CollectionSpec(), ebpf.CollectionOptions{
-		Programs: ebpf.ProgramOptions{LogSizeStart: 1 << 20},
-	})
+	coll, err := ebpf.NewCollection(obj.CollectionSpec())
 	if err != nil {
 		tb.Fatalf("load: %+v", err)
 	}
