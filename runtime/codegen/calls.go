@@ -236,6 +236,22 @@ func (g *gen) callExpr(call *lang.CallExpr) val {
 		g.ctxInto(asm.R1)
 		g.call(asm.FnOverrideReturn)
 		return none
+	case "debugf":
+		if need(1) {
+			g.debugf(call)
+		}
+		return none
+	case "path":
+		if need(1) {
+			return g.path(call)
+		}
+	case "unwatch":
+		if !need(1) {
+			return none
+		}
+		ev := g.newEvent(EventUnwatch, call, []*lang.Type{lang.TypeUint64})
+		g.emitEvent(ev, call.Args[:1])
+		return none
 	case "count", "sum", "min", "max", "avg", "stats", "hist", "lhist":
 		g.errorf(call, "%s() must be assigned to a map", name)
 		return val{t: t}
@@ -329,6 +345,62 @@ func (g *gen) strftime(call *lang.CallExpr, t *lang.Type) val {
 	g.load(ns, asm.R0)
 	g.free(ns)
 	g.storeScratch(dst.off+8, asm.R0, 8)
+	return dst
+}
+
+// debugf lowers debugf(fmt, args...) to bpf_trace_printk (three
+// arguments at most) or bpf_trace_vprintk (Linux 5.16): the text goes to
+// the kernel's trace pipe, not to the ring buffer. Integers are passed as
+// 64-bit values, strings as pointers to their scratch copy.
+func (g *gen) debugf(call *lang.CallExpr) {
+	lit, ok := call.Args[0].(*lang.StrLit)
+	if !ok {
+		g.errorf(call, "debugf() needs a format string")
+		return
+	}
+	args := call.Args[1:]
+	fmtOff := g.scratchAlloc(len(lit.Value) + 1)
+	g.writeBytes(fmtOff, []byte(lit.Value), len(lit.Value)+1)
+	data := g.scratchAlloc(8 * max(1, len(args)))
+	for i, a := range args {
+		v := g.expr(a)
+		if v.kind == vMem && !isIntLike(v.t) {
+			g.scratchPtr(asm.R0, v.off)
+		} else {
+			g.load(v, asm.R0)
+			g.free(v)
+		}
+		g.storeScratch(data+8*i, asm.R0, 8)
+	}
+	g.scratchPtr(asm.R1, fmtOff)
+	g.emit(asm.Mov.Imm(asm.R2, int32(len(lit.Value)+1)))
+	if len(args) <= 3 {
+		for i := range args {
+			g.emit(asm.LoadMem(asm.R3+asm.Register(i), regScratch, int16(data+8*i), asm.DWord))
+		}
+		g.call(asm.FnTracePrintk)
+		return
+	}
+	g.scratchPtr(asm.R3, data)
+	g.emit(asm.Mov.Imm(asm.R4, int32(8*len(args))))
+	g.call(asm.FnTraceVprintk)
+}
+
+// path lowers path(p): bpf_d_path, which resolves a struct path to a file
+// name (allowed in fentry/fexit programs only).
+func (g *gen) path(call *lang.CallExpr) val {
+	t := call.Type()
+	if t == nil || t.Kind != lang.KindString {
+		t = lang.StringType(g.c.strLen)
+	}
+	p := g.intExpr(call.Args[0])
+	dst := g.memVal(t)
+	g.zeroScratch(dst.off, t.Size)
+	g.load(p, asm.R1)
+	g.free(p)
+	g.scratchPtr(asm.R2, dst.off)
+	g.emit(asm.Mov.Imm(asm.R3, int32(t.Size)))
+	g.call(asm.FnDPath)
 	return dst
 }
 

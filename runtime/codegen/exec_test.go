@@ -253,6 +253,7 @@ exit`},
 		cat("/proc/%d/comm", 1);
 		system("echo %s", "hi");
 		@t = strftime("%H:%M", 0);
+		unwatch(0x1234);
 	}`, opts: fileOptions{unsafe: true}, maps: `@t: time("%H:%M")
 @x[1]: 2`, events: `print (1, a)
 print 5
@@ -261,7 +262,8 @@ time "%H\n"
 print_map @x 0 0
 print_map @x 3 10
 cat "/proc/%d/comm" 1
-system "echo %s" hi`},
+system "echo %s" hi
+unwatch 4660`},
 
 	{name: "cell", src: `@c = 5;
 print(@c);

@@ -148,12 +148,13 @@ const (
 	EventJoin                          // join(argv[, delim]): Args[0] is [JoinArgs][StrLen]byte, Text the delimiter
 	EventSystem                        // system(fmt, args...)
 	EventExit                          // exit([code]): Args[0] is the code (i64) when given
+	EventUnwatch                       // unwatch(addr): Args[0] is the address (u64) whose watchpoint to remove
 )
 
 var eventKindNames = [...]string{
 	EventPrintf: "printf", EventPrint: "print", EventPrintMap: "print_map", EventResult: "result",
 	EventClear: "clear", EventZero: "zero", EventTime: "time", EventCat: "cat", EventJoin: "join",
-	EventSystem: "system", EventExit: "exit",
+	EventSystem: "system", EventExit: "exit", EventUnwatch: "unwatch",
 }
 
 func (k EventKind) String() string {
