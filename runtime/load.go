@@ -1,0 +1,523 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"golang.org/x/sys/unix"
+
+	"github.com/tracebook/tracebook/lang"
+	"github.com/tracebook/tracebook/runtime/codegen"
+)
+
+// Compiling a program against the session, and loading it: its new maps
+// are created, the maps earlier programs made and the shared internal maps
+// are given to it as MapReplacements (codegen's specs are a pure function
+// of the map types, so they are Compatible), and its programs are loaded.
+
+// Source is one program's text.
+type Source struct {
+	// Name names the text in diagnostics: "stdin" (bpftrace's name for
+	// -e and -), a file name, or a notebook cell's "cell[3]".
+	Name string
+	Text []byte
+	// Cell allows statements outside any probe (a notebook cell's
+	// "print(@lat)" or a bare "@lat"), run once like BEGIN.
+	Cell bool
+	// Defines are extra macros for the preprocessor.
+	Defines map[string]string
+}
+
+// Program is a checked and compiled program, ready to Start. It holds no
+// kernel object.
+type Program struct {
+	Name   string
+	Src    []byte
+	AST    *lang.Program
+	Info   *lang.Info
+	Object *codegen.Object
+	// Warnings are the checker's warnings (the errors, if any, made
+	// Compile fail).
+	Warnings lang.ErrorList
+
+	eventBase uint64
+	events    []*codegen.Event // by id - eventBase
+}
+
+// ProbeCount is the number bpftrace prints in "Attaching N probes...":
+// BEGIN and END count one each, every other probe one per concrete attach
+// point (a wildcard counts its matches).
+func (p *Program) ProbeCount() int {
+	n := 0
+	for _, pr := range p.AST.Probes {
+		for _, ap := range pr.Attach {
+			if len(ap.Matches) > 0 {
+				n += len(ap.Matches)
+			} else {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// event returns the event with the given id, nil when it is not this
+// program's.
+func (p *Program) event(id uint64) *codegen.Event {
+	if id < p.eventBase || id-p.eventBase >= uint64(len(p.events)) {
+		return nil
+	}
+	return p.events[id-p.eventBase]
+}
+
+// Compile parses and checks src against the session's maps (a map used
+// with other types than an earlier program gave it is an error naming
+// that program) and compiles it. The error list holds every error and
+// warning, sorted; the program is nil when there are errors. Compiling
+// reserves the program's event ids but creates nothing in the kernel: a
+// program that is never started leaves no trace.
+func (s *Session) Compile(src Source) (*Program, lang.ErrorList) {
+	popts := &lang.ParseOptions{
+		Cell:    src.Cell,
+		Params:  s.opts.Params,
+		Defines: src.Defines,
+		HaveBTF: s.types.HaveBTF(),
+		PID:     s.opts.PID,
+	}
+	ast, errs := lang.Parse(src.Name, src.Text, popts)
+	if ast == nil || errs.HasErrors() {
+		errs.Sort()
+		return nil, errs
+	}
+	info, cerrs := lang.Check(ast, &lang.Config{
+		Types:   s.types,
+		Session: s.MapTypes(),
+		Cell:    src.Name,
+		Params:  s.opts.Params,
+		Unsafe:  s.opts.Unsafe,
+		StrLen:  s.opts.StrLen,
+		HaveCmd: s.opts.HaveCmd,
+		PID:     s.opts.PID,
+	})
+	errs = append(errs, cerrs...)
+	errs.Sort()
+	if errs.HasErrors() {
+		return nil, errs
+	}
+
+	s.mu.Lock()
+	base := s.nextBase
+	obj, err := codegen.Compile(ast, info, s.codegenOptions(base))
+	if err == nil {
+		s.nextBase += uint64(len(obj.Events)) + 1
+	}
+	s.mu.Unlock()
+	if err != nil {
+		errs = append(errs, compileError(src.Name, err))
+		errs.Sort()
+		return nil, errs
+	}
+	p := &Program{Name: src.Name, Src: src.Text, AST: ast, Info: info, Object: obj, Warnings: errs.Warnings(),
+		eventBase: base, events: make([]*codegen.Event, len(obj.Events))}
+	for id, ev := range obj.Events {
+		p.events[id-base] = ev
+	}
+	s.addNames(obj.Names)
+	return p, errs
+}
+
+// compileError turns a code generation failure into a diagnostic, placed
+// at the node codegen blames when there is one.
+func compileError(file string, err error) *lang.Error {
+	e := &lang.Error{File: file, Msg: err.Error()}
+	var ce *codegen.Error
+	if errors.As(err, &ce) {
+		e.Msg = ce.Msg
+		if ce.Node != nil {
+			e.Pos, e.End = ce.Node.Span()
+		}
+	}
+	return e
+}
+
+// codegenOptions are the options every program of the session is
+// compiled with; only EventBase differs between programs.
+func (s *Session) codegenOptions(base uint64) *codegen.Options {
+	return &codegen.Options{
+		StrLen:        s.opts.StrLen,
+		MaxMapEntries: s.opts.MaxMapEntries,
+		RingBufSize:   s.opts.RingBufSize,
+		EventBase:     base,
+		Params:        s.opts.Params,
+		Types:         s.types,
+		Kaddr: func(name string) (uint64, error) {
+			ks, err := LoadKernelSymbols()
+			if err != nil {
+				return 0, err
+			}
+			if a, ok := ks.Addr(name); ok {
+				return a, nil
+			}
+			return 0, fmt.Errorf("Failed to resolve kernel symbol: %s", name)
+		},
+		Uaddr: func(binary, name string) (uint64, error) {
+			return s.res.usyms.Addr(s.opts.PID, binary, name)
+		},
+		CgroupID: func(path string) (uint64, error) {
+			var st unix.Stat_t
+			if err := unix.Stat(path, &st); err != nil {
+				return 0, fmt.Errorf("cgroupid(%q): %w", path, err)
+			}
+			return st.Ino, nil
+		},
+		USDTArgs: usdtArgs,
+	}
+}
+
+// usdtArgs gives codegen the arguments of each location of a usdt probe.
+func usdtArgs(ap *lang.AttachPoint) ([][]codegen.USDTArg, error) {
+	p, err := USDTProbeFor(ap)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]codegen.USDTArg, len(p.Locations))
+	for i, loc := range p.Locations {
+		if loc.ArgsErr != nil {
+			// Reading an argument of this location is the error; a
+			// program that reads none still attaches.
+			continue
+		}
+		for _, a := range loc.Args {
+			ca := codegen.USDTArg{Size: a.Size, Signed: a.Signed, Offset: a.Offset, Scale: a.Scale,
+				RegSize: a.RegSize, RegShift: a.RegShift}
+			switch a.Kind {
+			case USDTArgConst:
+				ca.Kind = codegen.USDTConst
+			case USDTArgReg:
+				ca.Kind = codegen.USDTReg
+			case USDTArgMem:
+				ca.Kind = codegen.USDTMem
+			}
+			ca.Reg = ptRegsName(a.Reg)
+			if a.Index != "" {
+				ca.Index = ptRegsName(a.Index)
+			}
+			if ca.RegSize == 8 {
+				ca.RegSize = 0
+			}
+			out[i] = append(out[i], ca)
+		}
+	}
+	return out, nil
+}
+
+// ptRegsName turns a full register name ("rdi", "r8", "rip") into its
+// struct pt_regs member name ("di", "r8", "ip").
+func ptRegsName(full string) string {
+	if _, _, _, n, ok := PtRegsOffset(full); ok {
+		full = n
+	}
+	switch full {
+	case "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "rip":
+		return full[1:]
+	}
+	return full
+}
+
+// loaded is a program in the kernel: its collection (programs and private
+// maps) and the session maps it was given.
+type loaded struct {
+	coll    *ebpf.Collection
+	created []string // session maps this load created
+}
+
+// LoadError is a program the kernel refused: the verifier rejected it, or
+// a map could not be created. Diagnostic places it in the source when it
+// can; Log is the full verifier log.
+type LoadError struct {
+	Err   error
+	Diag  *lang.Error // the message, positioned at the rejected statement when known
+	Log   string      // the verifier's log, "" when there is none
+	Stats string      // the verifier's last line ("processed 1234 insns ...")
+}
+
+func (e *LoadError) Error() string {
+	if e.Diag != nil {
+		return e.Diag.Msg
+	}
+	return CleanError(e.Err).Error()
+}
+func (e *LoadError) Unwrap() error { return e.Err }
+
+// load creates what the program needs in the kernel and loads its
+// programs. New maps join the session only once every program loaded, so
+// a rejected program fixes no map types.
+func (s *Session) load(p *Program) (*loaded, error) {
+	obj := p.Object
+	spec := obj.CollectionSpec()
+	for _, prog := range obj.Programs {
+		if prog.Kind != codegen.KindAttach || len(prog.Attach) == 0 {
+			continue
+		}
+		ps := spec.Programs[prog.Name]
+		pt, at, to := ProgramTypeFor(prog.Attach[0])
+		if pt == ebpf.UnspecifiedProgram || to != "" && len(prog.Attach) > 1 {
+			// A BTF-targeted program serves one target; codegen's type
+			// serves several (a raw tracepoint program on many).
+			continue
+		}
+		ps.Type, ps.AttachType = pt, at
+		if to != "" {
+			ps.AttachTo = to
+		}
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errors.New("the session is closed")
+	}
+	repl := make(map[string]*ebpf.Map)
+	var created []string
+	fail := func(err error) (*loaded, error) {
+		for _, n := range created {
+			s.maps[n].m.Close()
+			delete(s.maps, n)
+		}
+		return nil, err
+	}
+	for name, ms := range spec.Maps {
+		if l := obj.Maps[name]; l != nil {
+			if sm := s.maps[name]; sm != nil {
+				if err := ms.Compatible(sm.m); err != nil {
+					return fail(fmt.Errorf("map %s was created with other types by %s: %v", name, sm.layout.Info.Origin, err))
+				}
+				repl[name] = sm.m
+				continue
+			}
+			m, err := ebpf.NewMap(ms)
+			if err != nil {
+				return fail(&LoadError{Err: fmt.Errorf("creating map %s: %w", name, CleanError(err))})
+			}
+			s.maps[name] = &sessionMap{layout: l, m: m, created: time.Now()}
+			created = append(created, name)
+			repl[name] = m
+			continue
+		}
+		if !codegen.IsSharedInternal(name) {
+			continue
+		}
+		m := s.shared[name]
+		if m == nil {
+			var err error
+			if m, err = ebpf.NewMap(ms); err != nil {
+				return fail(&LoadError{Err: fmt.Errorf("creating map %s: %w", name, CleanError(err))})
+			}
+			s.shared[name] = m
+		} else if err := ms.Compatible(m); err != nil {
+			return fail(fmt.Errorf("internal map %s differs from the session's: %v", name, err))
+		}
+		repl[name] = m
+	}
+	coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{
+		MapReplacements: repl,
+		Cache:           s.cache,
+	})
+	if err != nil {
+		return fail(s.loadError(p, err))
+	}
+	return &loaded{coll: coll, created: created}, nil
+}
+
+// close frees the collection (programs and private maps). Session maps
+// stay.
+func (l *loaded) close() error {
+	if l == nil || l.coll == nil {
+		return nil
+	}
+	l.coll.Close()
+	return nil
+}
+
+var progNameRE = regexp.MustCompile(`program (\w+):`)
+
+// loadError explains a failed load. A verifier rejection is placed at the
+// statement whose instructions the verifier stopped in (codegen puts each
+// statement's source on its first instruction).
+func (s *Session) loadError(p *Program, err error) error {
+	le := &LoadError{Err: err}
+	var ve *ebpf.VerifierError
+	if !errors.As(err, &ve) {
+		le.Diag = &lang.Error{File: p.Name, Msg: CleanError(err).Error()}
+		if errors.Is(err, unix.EPERM) {
+			le.Diag.Msg = "the kernel refused to load the program (operation not permitted): " + permHint(p)
+		}
+		return le
+	}
+	le.Log = strings.Join(ve.Log, "\n")
+	for i := len(ve.Log) - 1; i >= 0; i-- {
+		if strings.HasPrefix(ve.Log[i], "processed ") {
+			le.Stats = ve.Log[i]
+			break
+		}
+	}
+	reason := verifierReason(ve.Log)
+	if reason == "" {
+		reason = CleanError(ve.Cause).Error()
+	}
+	d := &lang.Error{File: p.Name, Msg: "the kernel's BPF verifier rejected the program: " + reason}
+	var prog *codegen.Program
+	if m := progNameRE.FindStringSubmatch(err.Error()); m != nil {
+		for _, pr := range p.Object.Programs {
+			if pr.Name == m[1] {
+				prog = pr
+			}
+		}
+	}
+	if prog != nil {
+		if insn, ok := failingInsn(ve.Log); ok {
+			if text := statementAt(prog.Spec.Instructions, insn); text != "" {
+				d.Pos, d.End = findStatement(p, prog, text)
+				if !d.Pos.IsValid() {
+					d.Notes = append(d.Notes, "in: "+text)
+				}
+			}
+		}
+		if !d.Pos.IsValid() && prog.Probe != nil {
+			d.Pos, d.End = prog.Probe.Span()
+		}
+	}
+	d.Notes = append(d.Notes, "HINT: run with -v for the verifier's log")
+	le.Diag = d
+	return le
+}
+
+// permHint says why a load may be refused with EPERM on this machine.
+func permHint(p *Program) string {
+	for _, pr := range p.Object.Programs {
+		for _, ap := range pr.Attach {
+			if err := ProviderError(ap.Provider); err != nil {
+				return err.Error()
+			}
+		}
+	}
+	if os.Geteuid() != 0 {
+		return "loading BPF programs needs root (or CAP_BPF and CAP_PERFMON)"
+	}
+	return "a security policy of this kernel (lockdown, an LSM) refused it"
+}
+
+var insnLineRE = regexp.MustCompile(`^(\d+): \([0-9a-f]{2}\)`)
+
+// failingInsn finds the instruction the verifier stopped at: the last
+// instruction it printed.
+func failingInsn(log []string) (int, bool) {
+	for i := len(log) - 1; i >= 0; i-- {
+		if m := insnLineRE.FindStringSubmatch(log[i]); m != nil {
+			n, err := strconv.Atoi(m[1])
+			return n, err == nil
+		}
+	}
+	return 0, false
+}
+
+// verifierReason is the verifier's own sentence: the first line after the
+// last instruction it printed that is not a register dump.
+func verifierReason(log []string) string {
+	last := -1
+	for i := len(log) - 1; i >= 0; i-- {
+		if insnLineRE.MatchString(log[i]) {
+			last = i
+			break
+		}
+	}
+	for i := last + 1; i < len(log); i++ {
+		l := strings.TrimSpace(log[i])
+		if l == "" || strings.HasPrefix(l, "processed ") || strings.HasPrefix(l, "verification time") ||
+			strings.HasPrefix(l, "stack depth") || strings.HasPrefix(l, "mark_precise") || insnLineRE.MatchString(l) {
+			continue
+		}
+		if strings.Contains(l, "R0=") || strings.Contains(l, "R1=") || strings.Contains(l, "R10=") {
+			continue
+		}
+		return l
+	}
+	return ""
+}
+
+// statementAt returns the source comment of the statement containing raw
+// instruction offset insn (ld_imm64 counts two).
+func statementAt(insns asm.Instructions, insn int) string {
+	off := 0
+	text := ""
+	for _, ins := range insns {
+		if off > insn {
+			break
+		}
+		if c, ok := ins.Source().(asm.Comment); ok && c != "" {
+			text = string(c)
+		}
+		off += int(ins.Size() / asm.InstructionSize)
+	}
+	return text
+}
+
+// findStatement places a statement's listing text (its first line, blanks
+// collapsed) in the source, within its probe.
+func findStatement(p *Program, prog *codegen.Program, text string) (lang.Pos, lang.Pos) {
+	lines := strings.Split(string(p.Src), "\n")
+	first, last := 1, len(lines)
+	if prog.Probe != nil {
+		a, b := prog.Probe.Span()
+		if a.IsValid() {
+			first, last = a.Line, b.Line
+		}
+	}
+	want := strings.Join(strings.Fields(text), " ")
+	for ln := first; ln <= last && ln <= len(lines); ln++ {
+		line := lines[ln-1]
+		for col := 0; col < len(line); col++ {
+			if line[col] == ' ' || line[col] == '\t' {
+				continue
+			}
+			if end, ok := matchCollapsed(line, col, want); ok {
+				return lang.Pos{Line: ln, Col: col + 1}, lang.Pos{Line: ln, Col: end + 1}
+			}
+		}
+	}
+	return lang.Pos{}, lang.Pos{}
+}
+
+// matchCollapsed reports whether line[col:] starts with want when runs of
+// blanks in the line count as one space; end is the byte after the match.
+func matchCollapsed(line string, col int, want string) (int, bool) {
+	i, j := col, 0
+	for j < len(want) {
+		if i >= len(line) {
+			return 0, false
+		}
+		if want[j] == ' ' {
+			if line[i] != ' ' && line[i] != '\t' {
+				return 0, false
+			}
+			for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+				i++
+			}
+			j++
+			continue
+		}
+		if line[i] != want[j] {
+			return 0, false
+		}
+		i++
+		j++
+	}
+	return i, true
+}
