@@ -9,7 +9,9 @@ import (
 
 // runCLI is the bpftrace-compatible command line: it parses bpftrace's
 // flags (cli_flags.go) and runs the mode they select. --check parses and
-// checks a program without loading anything (cli_check.go).
+// checks a program without loading anything (cli_check.go), -l lists
+// probes (cli_list.go), and everything else runs the program
+// (cli_run.go).
 func runCLI(args []string) int {
 	return runCLIWith(args, os.Stdin, os.Stdout, os.Stderr)
 }
@@ -39,7 +41,8 @@ func runCLIWith(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	case f.Check:
 		return runCheck(f, stdin, stderr)
+	case f.List:
+		return runList(f, stdout, stderr)
 	}
-	fmt.Fprintln(stderr, "tracebook: running programs from the command line is not yet available; use --check to check one")
-	return 1
+	return runProgram(f, stdin, stdout, stderr)
 }
