@@ -107,7 +107,7 @@ func ReadKernelSymbols(path string) (*KernelSymbols, error) {
 		// Per-CPU variables are listed at their offsets into the per-CPU
 		// area (0x0, 0x1000, ...), not at addresses: they name no code
 		// and must not catch small numbers passed to ksym().
-		if addr < kernelSpaceStart && addr != 0 {
+		if addr < kernelSpaceStart {
 			continue
 		}
 		syms = append(syms, sym{addr, name, mod})
