@@ -57,7 +57,15 @@ func (c *compiler) useStackMap(name string, limit int) {
 // checked without errors, and info is what the checker returned for it.
 // The result depends only on its arguments: compiling the same program
 // twice gives identical specs.
-func Compile(prog *lang.Program, info *lang.Info, opts *Options) (*Object, error) {
+func Compile(prog *lang.Program, info *lang.Info, opts *Options) (obj *Object, err error) {
+	// A bug here must not bring down the notebook kernel that hosts it:
+	// it becomes an error that says what it is (and FuzzCompile reports
+	// it as a failure).
+	defer func() {
+		if r := recover(); r != nil {
+			obj, err = nil, fmt.Errorf("codegen: internal error: %v", r)
+		}
+	}()
 	o := opts.withDefaults()
 	if info == nil {
 		info = &lang.Info{}
@@ -84,7 +92,7 @@ func Compile(prog *lang.Program, info *lang.Info, opts *Options) (*Object, error
 		return nil, fmt.Errorf("codegen: string size %d is above the limit of 200", c.strLen)
 	}
 
-	obj := &Object{
+	obj = &Object{
 		Maps:     make(map[string]*MapLayout),
 		Internal: make(map[string]*ebpf.MapSpec),
 		Events:   make(map[uint64]*Event),

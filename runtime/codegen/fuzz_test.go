@@ -49,6 +49,9 @@ func FuzzCompile(f *testing.F) {
 		opts.MaxMapEntries = 64
 		opts.StackMapEntries = 64
 		obj, err := Compile(prog, info, opts)
+		if err != nil && strings.Contains(err.Error(), "internal error") {
+			t.Fatalf("%v\n%s", err, src)
+		}
 		if err != nil {
 			var cerr *Error
 			if !errors.As(err, &cerr) && !strings.HasPrefix(err.Error(), "codegen: ") {

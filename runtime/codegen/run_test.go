@@ -25,6 +25,9 @@ import (
 // in CI, where the kernel tier must run.
 func requireRoot(tb testing.TB) {
 	tb.Helper()
+	if testing.Short() {
+		tb.Skip("kernel tier: not run with -short")
+	}
 	if os.Geteuid() == 0 {
 		return
 	}

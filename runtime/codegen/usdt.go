@@ -45,7 +45,7 @@ type USDTArg struct {
 
 // x86Regs maps an x86-64 register of any width to its pt_regs name.
 var x86Regs = func() map[string]string {
-	m := map[string]string{"rip": "ip", "eip": "ip"}
+	m := map[string]string{"rip": "ip", "eip": "ip", "ah": "ax", "bh": "bx", "ch": "cx", "dh": "dx"}
 	for _, r := range []struct{ name, q, d, w, b string }{
 		{"ax", "rax", "eax", "ax", "al"}, {"bx", "rbx", "ebx", "bx", "bl"},
 		{"cx", "rcx", "ecx", "cx", "cl"}, {"dx", "rdx", "edx", "dx", "dl"},
