@@ -105,13 +105,14 @@ func (g *gen) buf(call *lang.CallExpr) val {
 		src := g.expr(arg)
 		dst := g.memVal(t)
 		g.zeroScratch(dst.off, t.Size)
-		m := min(capacity, at.Size)
-		g.copyScratch(dst.off+1, src.off, m)
+		// The length is n (bounded by the buffer), even past the source's
+		// end: those bytes read as zeros (buf("ok", 4) is "ok\0\0").
+		g.copyScratch(dst.off+1, src.off, min(capacity, at.Size))
 		g.load(n, asm.R1)
 		g.free(n)
 		ok := g.label("buflen")
-		g.emit(asm.JLE.Imm(asm.R1, int32(m), ok))
-		g.emit(asm.Mov.Imm(asm.R1, int32(m)))
+		g.emit(asm.JLE.Imm(asm.R1, int32(capacity), ok))
+		g.emit(asm.Mov.Imm(asm.R1, int32(capacity)))
 		g.mark(ok)
 		g.storeScratch(dst.off, asm.R1, 1)
 		return dst
