@@ -11,6 +11,10 @@
 //     unless the feature is one of the documented known-absent features of
 //     our machines (KnownAbsent) and the probe's reason is the documented
 //     one, so a skip never hides a regression.
+//   - InGuest tells a test it runs inside the kernel matrix's qemu guest
+//     (scripts/test-kernels.sh), where missing tools skip even under CI,
+//     inconclusive probes fail, and RequireGuest lets a test assert what
+//     the kernels there must have.
 //   - Main is the fd-leak TestMain: it fails the package when file
 //     descriptors opened by the tests are still open at the end, listing
 //     each with what it points to ("anon_inode:bpf-map").
