@@ -28,6 +28,10 @@
 #   KTEST_TIMEOUT  seconds one kernel may take, boot to power-off (600).
 #   KTEST_CPUS, KTEST_MEM  the guest's -smp and -m (2, 1024).
 #   KTEST_JOBS     kernels booted at once (1; the TCG guests use every core).
+#   KTEST_MUST_PASS  package:Test pairs that must have passed on every
+#                  kernel, not merely not failed (default: runtime's
+#                  TestGuestFeatures, the proof that the feature probes
+#                  which skip tests on the host pass in the guest).
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -161,6 +165,13 @@ for p in $($GO list $KTEST_PKGS); do
 	say "built $name ($(du -h "$bin" | cut -f1))"
 done
 [ "$nbin" -gt 0 ] || die "no test binaries"
+if [ -z "${KTEST_MUST_PASS+set}" ]; then
+	KTEST_MUST_PASS=""
+	# A -test.run filter decides for itself what runs.
+	if [ -d "$initrd_root/tests/runtime" ] && [ -z "$KTEST_RUN" ]; then
+		KTEST_MUST_PASS="runtime:TestGuestFeatures"
+	fi
+fi
 t_build=$(date +%s)
 
 # --- initramfs -----------------------------------------------------------
@@ -214,8 +225,10 @@ boot() {
 		-nographic -no-reboot </dev/null >"$log.raw" 2>&1
 	rc=$?
 	set -e
-	# Serial lines end in CRLF, and the first carries escape sequences.
-	tr -d '\r' <"$log.raw" | sed 's/\x1b[[0-9;?]*[a-zA-Z]//g' >"$log"
+	# Serial lines end in CRLF, and the first carries escape sequences. A
+	# kernel message may end up in front of a marker: split it off.
+	tr -d '\r' <"$log.raw" | sed 's/\x1b[[0-9;?]*[a-zA-Z]//g' |
+		sed 's/^\(..*\)\(KTEST-\(BOOT\|RUN\|END\|DONE\) \)/\1\n\2/' >"$log"
 	rm -f "$log.raw"
 	echo "rc=$rc secs=$(($(date +%s) - start))" >"$work/$pkg.verdict"
 }
@@ -271,6 +284,12 @@ for pkg in $kernels; do
 	[ "$rc" = 0 ] || why="$why qemu exited $rc$([ "$rc" = 124 ] && echo " (timeout after ${KTEST_TIMEOUT}s)");"
 	grep -q '^KTEST-BOOT ' "$log" || why="$why /init never started;"
 	[ "$runs" = "$nbin" ] || why="$why $runs of $nbin test binaries ran;"
+	for must in $KTEST_MUST_PASS; do
+		awk -v pkg="${must%%:*}" -v test="${must#*:}" '
+			/^KTEST-RUN / { in_pkg = ($2 == pkg) }
+			in_pkg && index($0, "--- PASS: " test " (") == 1 { found = 1 }
+			END { exit !found }' "$log" || why="$why ${must#*:} of ${must%%:*} did not pass;"
+	done
 	case $done_line in
 	"KTEST-DONE fail=0 "*) ;;
 	"") why="$why no KTEST-DONE line;" ;;
