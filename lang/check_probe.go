@@ -139,8 +139,7 @@ func (c *checker) checkAttachPoint(pc *probeCtx, ap *AttachPoint) {
 			c.errorf(ap, "iter %s not available for your kernel version.", ap.Func)
 			return
 		}
-		ap.Matches = []*AttachPoint{ap}
-		return
+		// The TypeSource knows whether the kernel has the iterator.
 	}
 
 	// Providers whose targets live in the running system.
