@@ -381,7 +381,7 @@ func (c *checker) binaryInt(n Node, op Op, x, y Expr, lt, rt *Type, at Node) *Ty
 		a, aok := c.constInt(x)
 		b, bok := c.constInt(y)
 		if aok && bok {
-			if v, ok := foldInt(op, a, b); ok {
+			if v, ok := foldInt(op, a, b, !signed); ok {
 				c.consts[e] = v
 			}
 		}
@@ -389,9 +389,40 @@ func (c *checker) binaryInt(n Node, op Op, x, y Expr, lt, rt *Type, at Node) *Ty
 	return res
 }
 
-// foldInt evaluates a constant integer operation; division by zero and
-// oversized shifts are not folded.
-func foldInt(op Op, a, b int64) (int64, bool) {
+// foldInt evaluates a constant integer operation as the program would:
+// with unsigned division, remainder, right shift and comparisons when the
+// operation is unsigned (bpftrace's rule: unless both operands are
+// signed; for shifts, the left one). Division by zero and oversized
+// shifts are not folded.
+func foldInt(op Op, a, b int64, unsigned bool) (int64, bool) {
+	if unsigned {
+		ua, ub := uint64(a), uint64(b)
+		switch op {
+		case Div:
+			if ub == 0 {
+				return 0, false
+			}
+			return int64(ua / ub), true
+		case Mod:
+			if ub == 0 {
+				return 0, false
+			}
+			return int64(ua % ub), true
+		case Shr:
+			if ub > 63 {
+				return 0, false
+			}
+			return int64(ua >> ub), true
+		case Lt:
+			return boolInt(ua < ub), true
+		case Le:
+			return boolInt(ua <= ub), true
+		case Gt:
+			return boolInt(ua > ub), true
+		case Ge:
+			return boolInt(ua >= ub), true
+		}
+	}
 	switch op {
 	case Add:
 		return a + b, true

@@ -58,6 +58,13 @@ func FuzzCheck(f *testing.F) {
 				}
 			}
 			lang.FormatDiagnostics(io.Discard, append(errs, cerrs...), []byte(src))
+			// Checking is deterministic: the same source gives the same
+			// diagnostics (no map iteration order leaks into them).
+			prog2, _ := lang.Parse("fuzz", []byte(src), &lang.ParseOptions{Cell: cell, Params: []string{"1", "ab"}})
+			_, cerrs2 := lang.Check(prog2, &lang.Config{Types: types, Params: []string{"1", "ab"}, Session: session, Cell: "cell[2]"})
+			if a, b := diagText(cerrs), diagText(cerrs2); a != b {
+				t.Fatalf("two checks of one source differ:\n%s\n---\n%s\nsource:\n%s", a, b, src)
+			}
 			if cerrs.HasErrors() {
 				continue
 			}
@@ -70,4 +77,14 @@ func FuzzCheck(f *testing.F) {
 			})
 		}
 	})
+}
+
+func diagText(errs lang.ErrorList) string {
+	var b strings.Builder
+	for _, e := range errs {
+		b.WriteString(e.Error())
+		b.WriteString(strings.Join(e.Notes, ";"))
+		b.WriteByte('\n')
+	}
+	return b.String()
 }
