@@ -286,7 +286,18 @@ func (c *checker) checkProbe(p *Probe) {
 func (c *checker) checkCellStmts(stmts []Stmt) {
 	c.pc = &probeCtx{providers: []string{"BEGIN"}}
 	c.beginBody(nil)
-	c.stmts(stmts, false)
+	for _, s := range stmts {
+		// A bare map without keys names the whole map, as print(@m)
+		// does: the cell shows it (codegen's EventResult), whatever its
+		// keys, so it is not a read of a scalar map.
+		if es, ok := s.(*ExprStmt); ok {
+			if me, ok := es.X.(*MapExpr); ok && len(me.Keys) == 0 {
+				es.X.SetType(c.mapOperand(me, "print"))
+				continue
+			}
+		}
+		c.stmt(s)
+	}
 	c.endBody(nil)
 }
 
