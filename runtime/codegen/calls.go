@@ -51,7 +51,7 @@ func (g *gen) callExpr(call *lang.CallExpr) val {
 		ev := g.newEvent(EventTime, call, nil)
 		ev.Text = "%H:%M:%S\n"
 		if nargs > 0 {
-			if s, ok := call.Args[0].(*lang.StrLit); ok {
+			if s, ok := g.constLit(call.Args[0]); ok {
 				ev.Text = s.Value
 			}
 		}
@@ -186,7 +186,7 @@ func (g *gen) callExpr(call *lang.CallExpr) val {
 		if !need(1) {
 			return val{t: t}
 		}
-		lit, ok := call.Args[0].(*lang.StrLit)
+		lit, ok := g.constLit(call.Args[0])
 		if !ok {
 			g.errorf(call, "reg() needs a register name")
 			return val{t: t}
@@ -261,11 +261,24 @@ func (g *gen) callExpr(call *lang.CallExpr) val {
 	return val{t: t}
 }
 
+// constLit returns a string known at compile time as a literal: the
+// literal itself, or a positional parameter the checker resolved
+// (kaddr(str($1))).
+func (g *gen) constLit(e lang.Expr) (*lang.StrLit, bool) {
+	if lit, ok := e.(*lang.StrLit); ok {
+		return lit, true
+	}
+	if s, ok := g.c.info.StrConsts[e]; ok {
+		return &lang.StrLit{Value: s}, true
+	}
+	return nil, false
+}
+
 // resolved lowers kaddr, uaddr and cgroupid, which user space resolves
 // at compile time through Options.
 func (g *gen) resolved(call *lang.CallExpr, t *lang.Type) val {
 	t = typeOr(t, lang.TypeUint64)
-	lit, ok := call.Args[0].(*lang.StrLit)
+	lit, ok := g.constLit(call.Args[0])
 	if !ok {
 		g.errorf(call, "%s() needs a string literal", call.Name)
 		return val{t: t}
@@ -311,7 +324,7 @@ func (g *gen) cgroupPath(call *lang.CallExpr, t *lang.Type) val {
 	id := g.intExpr(call.Args[0])
 	filter := int64(0)
 	if len(call.Args) > 1 {
-		lit, ok := call.Args[1].(*lang.StrLit)
+		lit, ok := g.constLit(call.Args[1])
 		if !ok {
 			g.errorf(call, "cgroup_path() needs a string literal filter")
 			return val{t: t}
@@ -333,7 +346,7 @@ func (g *gen) strftime(call *lang.CallExpr, t *lang.Type) val {
 	if t == nil || t.Kind != lang.KindTimestamp {
 		t = lang.TypeTimestamp
 	}
-	lit, ok := call.Args[0].(*lang.StrLit)
+	lit, ok := g.constLit(call.Args[0])
 	if !ok {
 		g.errorf(call, "strftime() needs a format string")
 		return val{t: t}
@@ -353,7 +366,7 @@ func (g *gen) strftime(call *lang.CallExpr, t *lang.Type) val {
 // the kernel's trace pipe, not to the ring buffer. Integers are passed as
 // 64-bit values, strings as pointers to their scratch copy.
 func (g *gen) debugf(call *lang.CallExpr) {
-	lit, ok := call.Args[0].(*lang.StrLit)
+	lit, ok := g.constLit(call.Args[0])
 	if !ok {
 		g.errorf(call, "debugf() needs a format string")
 		return
@@ -425,7 +438,7 @@ func SignalNumber(name string) (int, bool) {
 
 // signal lowers signal(sig): bpf_send_signal to the current process.
 func (g *gen) signal(call *lang.CallExpr) {
-	if lit, ok := call.Args[0].(*lang.StrLit); ok {
+	if lit, ok := g.constLit(call.Args[0]); ok {
 		n, ok := SignalNumber(lit.Value)
 		if !ok {
 			g.errorf(call, "signal(): unknown signal %q", lit.Value)

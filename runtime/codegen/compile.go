@@ -122,7 +122,7 @@ func Compile(prog *lang.Program, info *lang.Info, opts *Options) (obj *Object, e
 		obj.Programs = append(obj.Programs, progs...)
 	}
 	if len(prog.Stmts) > 0 {
-		p, err := c.program("top", KindTopLevel, nil, -1, "", nil, prog.Stmts)
+		p, err := c.programWith("top", KindTopLevel, nil, -1, nil, nil, prog.Stmts)
 		if err != nil {
 			return nil, err
 		}
@@ -158,31 +158,30 @@ func Compile(prog *lang.Program, info *lang.Info, opts *Options) (obj *Object, e
 // probe compiles one probe into one program per group of attach points
 // that can share code.
 func (c *compiler) probe(index int, p *lang.Probe) ([]*Program, error) {
-	var kind ProgramKind
-	var groups [][]*lang.AttachPoint
-	var provider string
 	if len(p.Attach) == 0 {
 		return nil, fmt.Errorf("codegen: probe %d has no attach point", index)
 	}
-	switch p.Attach[0].Provider {
-	case "BEGIN":
-		kind, provider = KindBegin, "BEGIN"
-	case "END":
-		kind, provider = KindEnd, "END"
-	}
 	var out []*Program
-	if kind != KindAttach {
-		prog, err := c.program(fmt.Sprintf("p%d", index), kind, p, index, provider, nil, p.Body.Stmts)
-		if err != nil {
-			return nil, err
-		}
-		return []*Program{prog}, nil
-	}
-	groups = c.groups(p)
+	groups := c.groups(p)
 	for gi, grp := range groups {
 		name := fmt.Sprintf("p%d", index)
 		if len(groups) > 1 {
 			name = fmt.Sprintf("p%d_%d", index, gi)
+		}
+		switch grp[0].Provider {
+		case "BEGIN", "END":
+			// Run on demand, never attached: "BEGIN, END { ... }" is two
+			// programs.
+			kind := KindBegin
+			if grp[0].Provider == "END" {
+				kind = KindEnd
+			}
+			prog, err := c.programWith(name, kind, p, index, grp[0], nil, p.Body.Stmts)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, prog)
+			continue
 		}
 		sets := []usdtSet{{}}
 		if grp[0].Provider == "usdt" {
@@ -228,7 +227,7 @@ func (c *compiler) groups(p *lang.Probe) [][]*lang.AttachPoint {
 		for _, m := range matches {
 			alone := usesProbe
 			switch m.Provider {
-			case "kfunc", "kretfunc", "iter", "usdt":
+			case "BEGIN", "END", "kfunc", "kretfunc", "iter", "usdt":
 				alone = true
 			case "tracepoint", "rawtracepoint":
 				alone = alone || usesArgs
@@ -257,15 +256,6 @@ func (c *compiler) programFor(name string, p *lang.Probe, index int, grp []*lang
 	}
 	prog.Attach = grp
 	return prog, nil
-}
-
-// program compiles BEGIN, END and top-level statements.
-func (c *compiler) program(name string, kind ProgramKind, p *lang.Probe, index int, provider string, _ []USDTArg, stmts []lang.Stmt) (*Program, error) {
-	var ap *lang.AttachPoint
-	if p != nil && len(p.Attach) > 0 {
-		ap = p.Attach[0]
-	}
-	return c.programWith(name, kind, p, index, ap, nil, stmts)
 }
 
 // programWith generates one program.

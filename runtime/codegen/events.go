@@ -109,7 +109,7 @@ func (g *gen) formatCall(kind EventKind, call *lang.CallExpr) {
 	if f := g.c.info.Formats[call]; f != nil {
 		ev.Format = f
 	}
-	if s, ok := call.Args[0].(*lang.StrLit); ok {
+	if s, ok := g.constLit(call.Args[0]); ok {
 		ev.Text = s.Value
 	}
 	g.emitEvent(ev, args)

@@ -270,6 +270,21 @@ print(@c);
 @c`, opts: fileOptions{cell: true}, maps: `@c: 5`, events: `print_map @c 0 0
 result @c`},
 
+	{name: "pointers", src: `BEGIN {
+		@p = (int32 *)32; @p--; @p--;
+		$q = (int16 *)32; $q += 1; $q++; @q = $q;
+		@u = (uint64 *)8; @u += 2;
+		$a = buf("hi", 2); $b = buf("bye", 3);
+		@beq = $a == $a; @bne = $a != $b;
+	}`, maps: `@beq: 1
+@bne: 1
+@p: 0x18
+@q: 0x24
+@u: 0x18`},
+
+	{name: "begin_end_one_probe", src: `BEGIN, END { printf("hello\n"); }`, events: `printf "hello\n"
+printf "hello\n"`},
+
 	{name: "positional", src: `BEGIN { printf("%d %s %d\n", $1, str($2), $#); @p = $1 * 2; }`,
 		opts: fileOptions{params: []string{"42", "hello"}}, maps: `@p: 84`, events: `printf "%d %s %d\n" 42 hello 2`},
 }

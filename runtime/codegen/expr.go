@@ -89,6 +89,9 @@ func foldable(e lang.Expr) bool {
 	switch e.(type) {
 	case *lang.BinaryExpr, *lang.TernaryExpr:
 		return false
+	case *lang.PositionalExpr:
+		// Parsed here, with bpftrace's bases ("0775" is octal).
+		return false
 	}
 	return true
 }

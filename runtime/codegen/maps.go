@@ -186,6 +186,9 @@ func (g *gen) mapAssign(target *lang.MapExpr, op lang.Op, value lang.Expr) {
 		g.free(cur)
 		g.free(v)
 		xt, yt := l.Value, value.Type()
+		if (op == lang.Add || op == lang.Sub) && xt.Kind == lang.KindPointer {
+			g.scale(asm.R2, xt)
+		}
 		signed := xt.Signed && yt != nil && yt.Signed
 		g.arith(op, asm.R1, asm.R2, signed, xt.Signed)
 		g.normalize(asm.R1, l.Value)
@@ -240,8 +243,12 @@ func (g *gen) hasKey(n lang.Node, m *lang.MapExpr, keys []lang.Expr, t *lang.Typ
 // value as the result.
 func (g *gen) incDec(x lang.Expr, inc, post bool, t *lang.Type) val {
 	delta := int32(1)
+	// A pointer steps by the size of what it points to, as in C.
+	if xt := x.Type(); xt != nil && xt.Kind == lang.KindPointer && xt.Elem != nil && xt.Elem.Size > 0 {
+		delta = int32(xt.Elem.Size)
+	}
 	if !inc {
-		delta = -1
+		delta = -delta
 	}
 	switch x := x.(type) {
 	case *lang.VarExpr:

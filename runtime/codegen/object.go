@@ -52,7 +52,9 @@ const (
 	// KindAttach programs are attached to their attach points.
 	KindAttach ProgramKind = iota
 	// KindBegin is the BEGIN probe: the runtime runs it once, before
-	// attaching the others, with BPF_PROG_TEST_RUN.
+	// attaching the others, with BPF_PROG_TEST_RUN (a raw tracepoint
+	// program: any context of 8-byte slots will do, it reads none; set
+	// MapGlobals first).
 	KindBegin
 	// KindEnd is the END probe, run with BPF_PROG_TEST_RUN after the
 	// others are detached.
@@ -87,7 +89,10 @@ type Program struct {
 	ProbeIndex int
 	// Attach are the concrete attach points (after wildcard expansion)
 	// this program is to be attached to. Empty for BEGIN, END and
-	// top-level programs.
+	// top-level programs. The program's code is valid for every one of
+	// them; a runtime may retarget a rawtracepoint program to tp_btf
+	// (Tracing, AttachTraceRawTp) or attach kprobes with kprobe_multi:
+	// the context is read the same way.
 	Attach []*lang.AttachPoint
 	// USDTLocations are, for a usdt program, the indexes of the probe's
 	// locations it serves (the ones whose arguments are where it reads

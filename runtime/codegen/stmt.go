@@ -116,6 +116,9 @@ func (g *gen) assign(s *lang.AssignStmt) {
 			g.free(cur)
 			g.free(x)
 			yt := s.Value.Type()
+			if (s.Op == lang.Add || s.Op == lang.Sub) && v.t.Kind == lang.KindPointer {
+				g.scale(asm.R2, v.t)
+			}
 			signed := v.t.Signed && yt != nil && yt.Signed
 			g.arith(s.Op, asm.R1, asm.R2, signed, v.t.Signed)
 			g.normalize(asm.R1, v.t)

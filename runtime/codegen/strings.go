@@ -166,7 +166,9 @@ func (g *gen) memEqual(e *lang.BinaryExpr, t *lang.Type) val {
 	if x.t.Kind == lang.KindString && y.t.Kind == lang.KindString {
 		g.strCompare(x.off, y.off, n, ne)
 	} else {
-		if x.t.Size != y.t.Size {
+		// Buffers of different capacities compare over the smaller: the
+		// length byte comes first and the bytes past the length are zero.
+		if x.t.Size != y.t.Size && (x.t.Kind != lang.KindBuffer || y.t.Kind != lang.KindBuffer) {
 			g.errorf(e, "cannot compare %s and %s of different sizes", x.t, y.t)
 		}
 		for i := 0; i < n; {
@@ -307,7 +309,7 @@ func (g *gen) ntop(call *lang.CallExpr) val {
 
 // pton lowers pton("addr"): the address's bytes, known at compile time.
 func (g *gen) pton(call *lang.CallExpr) val {
-	lit, ok := call.Args[0].(*lang.StrLit)
+	lit, ok := g.constLit(call.Args[0])
 	if !ok {
 		g.errorf(call, "pton() needs a string literal")
 		return val{t: call.Type()}
@@ -367,7 +369,7 @@ func (g *gen) join(call *lang.CallExpr) {
 	ev := g.newEvent(EventJoin, call, types)
 	ev.Text = " "
 	if len(call.Args) > 1 {
-		if s, ok := call.Args[1].(*lang.StrLit); ok {
+		if s, ok := g.constLit(call.Args[1]); ok {
 			ev.Text = s.Value
 		}
 	}
