@@ -63,6 +63,11 @@ var cIntNames = map[string]cInt{
 	"int32_t": {4, true}, "uint32_t": {4, false}, "int64_t": {8, true}, "uint64_t": {8, false},
 	"size_t": {8, false}, "ssize_t": {8, true}, "loff_t": {8, true},
 	"pid_t": {4, true}, "uid_t": {4, false}, "gid_t": {4, false},
+	// Typedefs of syscall tracepoint fields, so that typing the common
+	// tracepoints never loads kernel BTF (about 10 ms).
+	"umode_t": {2, false}, "mode_t": {4, false}, "key_t": {4, true}, "clockid_t": {4, true},
+	"mqd_t": {4, true}, "qid_t": {4, false}, "off_t": {8, true}, "time_t": {8, true},
+	"rwf_t": {4, false}, "aio_context_t": {8, false}, "key_serial_t": {4, true},
 }
 
 // isCharType reports whether base is plain char, whose arrays bpftrace

@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,9 +34,11 @@ type SystemTypes struct {
 
 var _ lang.TypeSource = (*SystemTypes)(nil)
 
-// NewSystemTypes returns the type source of the running system. It loads
-// kernel BTF at once (about 10 ms) so HaveBTF can answer; a kernel without
-// BTF is not an error: BTF-typed features then report that it is missing.
+// NewSystemTypes returns the type source of the running system. Kernel BTF
+// (about 10 ms to load) is loaded on first use, not here: HaveBTF only
+// looks for /sys/kernel/btf/vmlinux, so a program of tracepoints and
+// BEGIN never pays for it. A kernel without BTF is not an error: BTF-typed
+// features then report that it is missing.
 func NewSystemTypes() (*SystemTypes, error) {
 	s := &SystemTypes{
 		conv:    newBTFConverter(),
@@ -43,7 +46,7 @@ func NewSystemTypes() (*SystemTypes, error) {
 		indexes: make(map[string]*btfIndex),
 		elfs:    newELFCache(),
 	}
-	if _, err := KernelBTF(); err != nil {
+	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
 		s.btfError = err
 	} else {
 		s.haveBTF = true
