@@ -52,14 +52,15 @@ func runProgram(f *cliFlags, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		defer child.Kill()
 	}
+	if f.Program == "" && f.File != "-" {
+		if _, err := os.Stat(f.File); err != nil {
+			fmt.Fprintf(stderr, "ERROR: failed to open file '%s': %s\n", f.File, runtime.Strerror(errnoOf(err)))
+			return 255
+		}
+	}
 	name, src, err := readProgram(f, stdin)
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			fmt.Fprintf(stderr, "ERROR: failed to open file '%s': %s\n", f.File, runtime.Strerror(errnoOf(pe.Err)))
-		} else {
-			fmt.Fprintf(stderr, "ERROR: %v\n", err)
-		}
+		fmt.Fprintf(stderr, "ERROR: %v\n", err)
 		return 255
 	}
 
@@ -94,8 +95,14 @@ func runProgram(f *cliFlags, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	w := newCLIWriter(out, stderr, f)
 	defer w.flush()
+	n := prog.ProbeCount()
+	if n == 0 {
+		if !f.Quiet {
+			fmt.Fprintln(stdout, "No probes to attach")
+		}
+		return 1
+	}
 	if !f.Quiet {
-		n := prog.ProbeCount()
 		if f.Format == "json" {
 			w.writeOut(render.AttachJSON(n))
 		} else {

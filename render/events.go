@@ -41,7 +41,7 @@ func EventText(e value.Event) (string, Stream) {
 	case value.LostEvents:
 		return "Lost " + strconv.FormatUint(e.N, 10) + " events\n", Stdout
 	case value.Warning:
-		return "WARNING: " + e.Msg + "\n", Stderr
+		return warningText(e), Stderr
 	}
 	return "", Stdout
 }
@@ -72,7 +72,15 @@ func EventJSON(e value.Event) (string, Stream) {
 	case value.LostEvents:
 		return `{"type": "lost_events", "data": {"events": ` + strconv.FormatUint(e.N, 10) + "}}\n", Stdout
 	case value.Warning:
-		return "WARNING: " + e.Msg + "\n", Stderr
+		return warningText(e), Stderr
 	}
 	return "", Stdout
+}
+
+// warningText is a runtime warning or error as bpftrace logs it.
+func warningText(w value.Warning) string {
+	if w.Error {
+		return "ERROR: " + w.Msg + "\n"
+	}
+	return "WARNING: " + w.Msg + "\n"
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -15,25 +16,28 @@ import (
 )
 
 // Child is the command of bpftrace's -c: started at once, so that its pid
-// is known (cpid, uprobes filtered on it), but held before it executes the
-// command until the probes are attached, so that nothing it does is
-// missed.
+// is known (cpid, uprobes filtered on it), but held before it runs a
+// single instruction of the command until the probes are attached, so that
+// nothing it does is missed.
 //
-// The hold is a shell that waits for the read end of a pipe to close and
-// then replaces itself with the command (exec keeps the pid). bpftrace
-// forks and waits on an eventfd instead; a Go program cannot run code
-// between fork and exec, and the shell gives the same pid and timing
-// without ptrace.
+// The hold is ptrace's, as in bpftrace: the child asks to be traced and
+// executes the command, which stops it right after execve; Release detaches
+// and it runs. (A shell that waits and then execs would run code of its own
+// under the command's pid: dash calls getppid, which a getppid tracepoint
+// filtered on cpid would count.) Ptrace requests must come from the thread
+// that started the child, so one goroutine, locked to its thread, starts,
+// holds and releases it.
 type Child struct {
 	Path string   // the command's resolved path
 	Args []string // its argv
 	Pid  int
 
-	cmd   *exec.Cmd
-	gate  *os.File // write end: closing it lets the command run
-	done  chan struct{}
-	state *os.ProcessState
-	mu    sync.Mutex
+	cmd     *exec.Cmd
+	release chan bool // true: run the command; false: kill it
+	once    sync.Once
+	done    chan struct{}
+	state   *os.ProcessState
+	mu      sync.Mutex
 }
 
 // maxChildArgs is bpftrace's limit on the command's words.
@@ -60,34 +64,57 @@ func StartChild(command string, stdin, stdout, stderr *os.File) (*Child, error) 
 	if len(words) >= maxChildArgs-1 {
 		return nil, fmt.Errorf("Too many arguments for command (%d > %d)", len(words), maxChildArgs-2)
 	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		return nil, err
-	}
-	// $0 is the command's path, "$@" its arguments; fd 3 is the gate,
-	// closed for the command itself.
-	script := `read _ <&3; exec 3<&- "$0" "$@"`
-	argv := append([]string{"-c", script, path}, words[1:]...)
-	cmd := exec.Command("/bin/sh", argv...)
+	cmd := exec.Command(path, words[1:]...)
+	cmd.Args[0] = words[0]
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
-	cmd.ExtraFiles = []*os.File{r}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	if err := cmd.Start(); err != nil {
-		r.Close()
-		w.Close()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Ptrace: true, Pdeathsig: syscall.SIGTERM}
+	c := &Child{Path: path, Args: append([]string{path}, words[1:]...), cmd: cmd,
+		release: make(chan bool, 1), done: make(chan struct{})}
+	started := make(chan error, 1)
+	go c.hold(started)
+	if err := <-started; err != nil {
 		return nil, err
 	}
-	r.Close()
-	c := &Child{Path: path, Args: append([]string{path}, words[1:]...), Pid: cmd.Process.Pid, cmd: cmd, gate: w,
-		done: make(chan struct{})}
-	go func() {
-		_ = cmd.Wait()
-		c.mu.Lock()
-		c.state = cmd.ProcessState
-		c.mu.Unlock()
-		close(c.done)
-	}()
+	c.Pid = cmd.Process.Pid
 	return c, nil
+}
+
+// hold starts the command stopped, waits for Release (or Kill), and then
+// waits for the command's end.
+func (c *Child) hold(started chan<- error) {
+	goruntime.LockOSThread()
+	if err := c.cmd.Start(); err != nil {
+		goruntime.UnlockOSThread()
+		started <- err
+		return
+	}
+	pid := c.cmd.Process.Pid
+	var ws syscall.WaitStatus
+	for {
+		_, err := syscall.Wait4(pid, &ws, 0, nil)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || !ws.Stopped() {
+			goruntime.UnlockOSThread()
+			_ = c.cmd.Wait()
+			started <- fmt.Errorf("the command did not start: %v", ws)
+			return
+		}
+		break
+	}
+	started <- nil
+	run := <-c.release
+	if !run {
+		_ = c.cmd.Process.Kill()
+	}
+	_ = syscall.PtraceDetach(pid)
+	goruntime.UnlockOSThread()
+	_ = c.cmd.Wait()
+	c.mu.Lock()
+	c.state = c.cmd.ProcessState
+	c.mu.Unlock()
+	close(c.done)
 }
 
 // resolveCommand finds the command's binary as bpftrace does: a path with
@@ -120,12 +147,8 @@ func isExecutable(p string) bool {
 
 // Release lets the command run.
 func (c *Child) Release() error {
-	if c.gate == nil {
-		return nil
-	}
-	err := c.gate.Close()
-	c.gate = nil
-	return err
+	c.once.Do(func() { c.release <- true })
+	return nil
 }
 
 // Done is closed when the command has exited.
@@ -159,15 +182,12 @@ func (c *Child) Terminate() {
 	}
 }
 
-// Kill ends the command if it still runs and waits for it (a held command
-// never runs: its gate closes with it).
+// Kill ends the command if it still runs (a held command never runs) and
+// waits for it.
 func (c *Child) Kill() {
+	c.once.Do(func() { c.release <- false })
 	if c.Alive() {
 		_ = c.cmd.Process.Kill()
-	}
-	if c.gate != nil {
-		c.gate.Close()
-		c.gate = nil
 	}
 	select {
 	case <-c.done:

@@ -440,12 +440,12 @@ func (r *Run) cat(ev *codegen.Event, args []value.Value) value.Event {
 	name := r.format(ev, args)
 	f, err := os.Open(name)
 	if err != nil {
-		return value.Warning{Msg: fmt.Sprintf("failed to open file '%s': %s", name, Strerror(errnoOf(err)))}
+		return value.Warning{Msg: fmt.Sprintf("failed to open file '%s': %s", name, Strerror(errnoOf(err))), Error: true}
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, int64(r.s.opts.CatBytesMax)))
 	if err != nil && len(b) == 0 {
-		return value.Warning{Msg: fmt.Sprintf("failed to read file '%s': %s", name, Strerror(errnoOf(err)))}
+		return value.Warning{Msg: fmt.Sprintf("failed to read file '%s': %s", name, Strerror(errnoOf(err))), Error: true}
 	}
 	return value.Cat{Text: string(b)}
 }

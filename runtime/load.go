@@ -53,16 +53,13 @@ type Program struct {
 
 // ProbeCount is the number bpftrace prints in "Attaching N probes...":
 // BEGIN and END count one each, every other probe one per concrete attach
-// point (a wildcard counts its matches).
+// point (a wildcard counts its matches, an attach point that matches
+// nothing counts none).
 func (p *Program) ProbeCount() int {
 	n := 0
 	for _, pr := range p.AST.Probes {
 		for _, ap := range pr.Attach {
-			if len(ap.Matches) > 0 {
-				n += len(ap.Matches)
-			} else {
-				n++
-			}
+			n += len(ap.Matches)
 		}
 	}
 	return n

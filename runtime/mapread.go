@@ -156,6 +156,13 @@ func ReadMap(l *codegen.MapLayout, m *ebpf.Map, d *codegen.Decoder, limit int) (
 		return nil, err
 	}
 	out := &value.Map{Name: l.Name, Keyed: l.Keyed, Kind: l.Kind, Total: raw.n}
+	if raw.n == 0 && !l.Keyed && l.Kind == value.MapCount {
+		// bpftrace keeps a scalar count() in a one-entry array, which
+		// always has its entry: never written (or cleared) it reads 0.
+		out.Entries = []value.Entry{{Value: value.Count{}}}
+		out.Total = 1
+		return out, nil
+	}
 	vs := int(m.ValueSize())
 	idx := make([]int, raw.n)
 	for i := range idx {

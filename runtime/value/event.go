@@ -88,6 +88,10 @@ type LostEvents struct {
 // helper), printed on stderr in bpftrace's words.
 type Warning struct {
 	Msg string
+	// Error marks a problem bpftrace reports as an error rather than a
+	// warning ("ERROR: failed to open file ..." for cat() of a missing
+	// file), though the program goes on.
+	Error bool
 }
 
 func (Printf) isEvent()     {}
