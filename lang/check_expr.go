@@ -154,17 +154,19 @@ func (c *checker) ident(e *IdentExpr) *Type {
 		c.consts[e] = v
 		return TypeUint64
 	}
-	if v, ok := LookupConst(name); ok {
-		e.Kind, e.Const = IdentConst, v
-		c.consts[e] = v
-		return TypeInt64
-	}
+	// Kernel enums first, as bpftrace sees them (unsigned 64-bit), then
+	// the well-known constants that stand in for header #defines.
 	if c.types != nil {
 		if v, ok := c.types.Enum(name); ok {
 			e.Kind, e.Const = IdentConst, v
 			c.consts[e] = v
 			return TypeUint64
 		}
+	}
+	if v, ok := LookupConst(name); ok {
+		e.Kind, e.Const = IdentConst, v
+		c.consts[e] = v
+		return TypeInt64
 	}
 	err := c.errorf(e, "Unknown identifier: '%s'", name)
 	cands := append(constNames(), builtinNames()...)
@@ -243,9 +245,25 @@ func defineInt(s string) (int64, bool) {
 
 // ---- operators ----
 
-// isConstNonNeg reports whether e is a constant that is not negative;
-// bpftrace treats such literals as unsigned in sign checks.
+// isConstNonNeg reports whether e is a literal that is not negative;
+// bpftrace treats such literals as unsigned in sign checks. Only what
+// bpftrace sees as a literal counts (a number, a negated number, a
+// positional parameter, a #define'd or well-known constant), not constant
+// arithmetic, so the warnings are the same as bpftrace's.
 func (c *checker) isConstNonNeg(e Expr) bool {
+	switch x := e.(type) {
+	case *IntLit, *PositionalExpr, *ParamCountExpr:
+	case *UnaryExpr:
+		if _, ok := x.X.(*IntLit); !ok || x.Op != Neg {
+			return false
+		}
+	case *IdentExpr:
+		if x.Kind != IdentConst {
+			return false
+		}
+	default:
+		return false
+	}
 	v, ok := c.constInt(e)
 	return ok && v >= 0
 }
