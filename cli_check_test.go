@@ -42,7 +42,6 @@ func TestCheckCLI(t *testing.T) {
 		{[]string{"--check", "--unsafe", "-e", "kprobe:vfs_read { system(\"true\"); }"}, "", 0, ""},
 		{[]string{"--check", "-e", "BEGIN { syntax error"}, "", 1, ""},
 		{[]string{"--check", "/nonexistent/x.bt"}, "", 1, "ERROR: failed to open file '/nonexistent/x.bt': no such file or directory\n"},
-		{[]string{"-e", "BEGIN { exit(); }"}, "", 1, ""},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
