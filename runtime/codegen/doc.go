@@ -35,11 +35,15 @@
 //
 //	r10-8           the context slot: the scratch lookup's key at entry,
 //	                then, when the program has callbacks, the saved context
-//	r10-16 ...      temporaries, released at the end of each statement:
+//	r10-16 ...      integer variables ($x), 8 bytes each, zeroed at entry:
+//	                the verifier tracks stack slots exactly, which is what
+//	                lets it bound a while loop on a variable
+//	below them      temporaries, released at the end of each statement:
 //	                spilled integers, u32 keys of array lookups
 //
-// The stack stays small (bpftrace's limit is 512 bytes): everything larger
-// than an integer lives in scratch.
+// A callback reaches main's variables through r6 (main's r10-8): variable
+// at r10+off is at r6+(off+8). The stack stays small (the limit is 512
+// bytes): everything larger than an integer lives in scratch.
 //
 // # Scratch
 //
@@ -48,8 +52,8 @@
 // the scratch of the program it interrupts). Offsets in it are decided at
 // compile time:
 //
-//	0 ...           scratch variables ($x), each in a region of its type's
-//	                size (integers too), zeroed at entry
+//	0 ...           variables ($x) that are not integers, each in a region
+//	                of its type's size, zeroed at entry
 //	...             per-statement regions, reused by the next statement:
 //	                string literals, str() buffers, tuples, map keys and
 //	                values, event records under construction
