@@ -81,12 +81,12 @@ func (s *SystemTypes) expandTracepoint(ap *lang.AttachPoint) ([]*lang.AttachPoin
 // KernelFunctions lists the kernel functions kprobes can name:
 // available_filter_functions when it is readable (it lists exactly the
 // traceable ones), else the text symbols of /proc/kallsyms. Each is
-// "name" or "module:name"... as kernelFunc values, sorted.
-func KernelFunctions() ([]kernelFunc, error) {
+// "name" or "module:name"... as KernelFunc values, sorted.
+func KernelFunctions() ([]KernelFunc, error) {
 	if dir, err := TracefsDir(); err == nil {
 		if f, err := os.Open(filepath.Join(dir, "available_filter_functions")); err == nil {
 			defer f.Close()
-			var out []kernelFunc
+			var out []KernelFunc
 			sc := bufio.NewScanner(f)
 			for sc.Scan() {
 				name, mod, _ := strings.Cut(sc.Text(), " ")
@@ -94,7 +94,7 @@ func KernelFunctions() ([]kernelFunc, error) {
 				if name == "" || strings.Contains(name, ".part.") || strings.HasPrefix(name, "__pfx_") {
 					continue
 				}
-				out = append(out, kernelFunc{name, mod})
+				out = append(out, KernelFunc{name, mod})
 			}
 			if sc.Err() == nil && len(out) > 0 {
 				return sortKernelFuncs(out), nil
@@ -108,7 +108,7 @@ func KernelFunctions() ([]kernelFunc, error) {
 	return ks.Functions(), nil
 }
 
-func sortKernelFuncs(fs []kernelFunc) []kernelFunc {
+func sortKernelFuncs(fs []KernelFunc) []KernelFunc {
 	ks := &KernelSymbols{text: fs}
 	return ks.Functions()
 }

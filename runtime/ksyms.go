@@ -23,10 +23,12 @@ type KernelSymbols struct {
 	byName map[string]uint64
 	// text is the set of function symbols (types t, T, w, W), for kprobe
 	// expansion when available_filter_functions cannot be read.
-	text []kernelFunc
+	text []KernelFunc
 }
 
-type kernelFunc struct{ Name, Module string }
+// KernelFunc is a kernel function kprobes can name: Module is "" for
+// vmlinux.
+type KernelFunc struct{ Name, Module string }
 
 var kernelSyms struct {
 	sync.Mutex
@@ -102,7 +104,7 @@ func ReadKernelSymbols(path string) (*KernelSymbols, error) {
 		}
 		switch typ {
 		case 't', 'T', 'w', 'W':
-			ks.text = append(ks.text, kernelFunc{name, mod})
+			ks.text = append(ks.text, KernelFunc{name, mod})
 		}
 		// Per-CPU variables are listed at their offsets into the per-CPU
 		// area (0x0, 0x1000, ...), not at addresses: they name no code
@@ -175,8 +177,8 @@ func (ks *KernelSymbols) Addr(name string) (uint64, bool) {
 // "module:name" for modules, as kprobe expansion matches them, sorted and
 // unique. Symbols that cannot be probed by name are left out: the ftrace
 // padding symbols (__pfx_*) and compiler-split parts (*.part.N, *.cold).
-func (ks *KernelSymbols) Functions() []kernelFunc {
-	var out []kernelFunc
+func (ks *KernelSymbols) Functions() []KernelFunc {
+	var out []KernelFunc
 	for _, f := range ks.text {
 		if strings.HasPrefix(f.Name, "__pfx_") || strings.Contains(f.Name, ".part.") ||
 			strings.HasSuffix(f.Name, ".cold") || strings.Contains(f.Name, ".cold.") {
