@@ -80,8 +80,8 @@ func (s *SystemTypes) expandTracepoint(ap *lang.AttachPoint) ([]*lang.AttachPoin
 
 // KernelFunctions lists the kernel functions kprobes can name:
 // available_filter_functions when it is readable (it lists exactly the
-// traceable ones), else the text symbols of /proc/kallsyms. Each is
-// "name" or "module:name"... as KernelFunc values, sorted.
+// traceable ones), else the text symbols of /proc/kallsyms; sorted by
+// module (vmlinux first) and name.
 func KernelFunctions() ([]KernelFunc, error) {
 	if dir, err := TracefsDir(); err == nil {
 		if f, err := os.Open(filepath.Join(dir, "available_filter_functions")); err == nil {
