@@ -126,8 +126,13 @@ func (c *checker) mapKeys(me *MapExpr, validate bool) {
 			switch {
 			case old.Kind == KindString && p.Kind == KindString:
 				grown[i] = old
-				if p.Size > old.Size && !st.session {
-					grown[i] = p
+				if p.Size > old.Size {
+					if st.session {
+						// The kernel map exists with its key size.
+						c.warnf(me, "String size mismatch in the key of %s: %d < %d. The key may be truncated.", me.Name, old.Size, p.Size)
+					} else {
+						grown[i] = p
+					}
 				}
 			case keyPartEqual(old, p):
 				grown[i] = old
