@@ -73,6 +73,9 @@ func runProgram(f *cliFlags, stdin io.Reader, stdout, stderr io.Writer) int {
 		HaveCmd:       f.Cmd != "",
 		Printf:        render.Printf,
 		CatBytesMax:   env.catBytesMax,
+		// The process exits when the run ends: releasing perf events
+		// would delay that exit by tens of ms per tracepoint.
+		HandOffRelease: true,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "ERROR: %v\n", err)

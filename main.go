@@ -7,9 +7,18 @@
 // cli.go.
 package main
 
-import "os"
+import (
+	"os"
+
+	"github.com/tracebook/tracebook/runtime"
+)
 
 func main() {
+	if os.Getenv(runtime.ReleaseEnv) != "" {
+		// The helper an exiting run hands its probes' perf events to
+		// (runtime/release.go).
+		os.Exit(runtime.ReleaseMain())
+	}
 	os.Exit(dispatch(os.Args[1:]))
 }
 

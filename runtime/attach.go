@@ -189,6 +189,21 @@ type multiCloser []io.Closer
 
 func (m multiCloser) Close() error { return CloseAll(m) }
 
+// detach detaches every link that can be detached apart from its release
+// (perfLink.detach) and closes the others.
+func (m multiCloser) detach() error {
+	errs := make([]error, len(m))
+	for i, c := range m {
+		if d, ok := c.(detacher); ok {
+			errs[i] = d.detach()
+		} else if c != nil {
+			errs[i] = c.Close()
+			m[i] = nil
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // CloseAll closes every closer concurrently and returns their errors
 // joined. Detaching is slow (a tracepoint link about 63 ms, a uprobe about
 // 110 ms, each waiting for an RCU grace period), and the waits overlap.

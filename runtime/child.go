@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	goruntime "runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,32 +15,37 @@ import (
 )
 
 // Child is the command of bpftrace's -c: started at once, so that its pid
-// is known (cpid, uprobes filtered on it), but held before it runs a
-// single instruction of the command until the probes are attached, so that
-// nothing it does is missed.
+// is known (cpid, uprobes filtered on it), but held before it executes the
+// command until the probes are attached, so that nothing it does is
+// missed, its execve included.
 //
-// The hold is ptrace's, as in bpftrace: the child asks to be traced and
-// executes the command, which stops it right after execve; Release detaches
-// and it runs. (A shell that waits and then execs would run code of its own
-// under the command's pid: dash calls getppid, which a getppid tracepoint
-// filtered on cpid would count.) Ptrace requests must come from the thread
-// that started the child, so one goroutine, locked to its thread, starts,
-// holds and releases it.
+// bpftrace forks and has the child wait on an eventfd before execve. A Go
+// program cannot run code between fork and exec, so the hold is a shell:
+// it says it is ready on one pipe, waits for another to close, and
+// replaces itself with the command (exec keeps the pid). StartChild
+// returns only once the shell is waiting, so everything the shell does at
+// startup (dash calls getppid) happens before any probe is attached;
+// after the release it only returns from read, closes the pipes and calls
+// execve, as bpftrace's child returns from read, closes the eventfd and
+// calls execve.
 type Child struct {
 	Path string   // the command's resolved path
 	Args []string // its argv
 	Pid  int
 
-	cmd     *exec.Cmd
-	release chan bool // true: run the command; false: kill it
-	once    sync.Once
-	done    chan struct{}
-	state   *os.ProcessState
-	mu      sync.Mutex
+	cmd   *exec.Cmd
+	gate  *os.File // write end: closing it lets the command run
+	done  chan struct{}
+	state *os.ProcessState
+	mu    sync.Mutex
 }
 
 // maxChildArgs is bpftrace's limit on the command's words.
 const maxChildArgs = 255
+
+// holdScript is the shell's part: $0 is the command's path, "$@" its
+// arguments; fd 3 is the gate, fd 4 the ready pipe.
+const holdScript = `echo >&4; read _ <&3; exec 3<&- 4>&- "$0" "$@"`
 
 // StartChild starts command held: its words are split on spaces (as
 // bpftrace does; no shell quoting) and its first word is looked up in PATH
@@ -64,57 +68,47 @@ func StartChild(command string, stdin, stdout, stderr *os.File) (*Child, error) 
 	if len(words) >= maxChildArgs-1 {
 		return nil, fmt.Errorf("Too many arguments for command (%d > %d)", len(words), maxChildArgs-2)
 	}
-	cmd := exec.Command(path, words[1:]...)
-	cmd.Args[0] = words[0]
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Ptrace: true, Pdeathsig: syscall.SIGTERM}
-	c := &Child{Path: path, Args: append([]string{path}, words[1:]...), cmd: cmd,
-		release: make(chan bool, 1), done: make(chan struct{})}
-	started := make(chan error, 1)
-	go c.hold(started)
-	if err := <-started; err != nil {
+	gateR, gateW, err := os.Pipe()
+	if err != nil {
 		return nil, err
 	}
-	c.Pid = cmd.Process.Pid
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		gateR.Close()
+		gateW.Close()
+		return nil, err
+	}
+	argv := append([]string{"-c", holdScript, path}, words[1:]...)
+	cmd := exec.Command("/bin/sh", argv...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
+	cmd.ExtraFiles = []*os.File{gateR, readyW}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	err = cmd.Start()
+	gateR.Close()
+	readyW.Close()
+	if err != nil {
+		readyR.Close()
+		gateW.Close()
+		return nil, err
+	}
+	c := &Child{Path: path, Args: append([]string{path}, words[1:]...), Pid: cmd.Process.Pid, cmd: cmd, gate: gateW,
+		done: make(chan struct{})}
+	go func() {
+		_ = cmd.Wait()
+		c.mu.Lock()
+		c.state = cmd.ProcessState
+		c.mu.Unlock()
+		close(c.done)
+	}()
+	// Wait until the shell is blocked on the gate (or has died).
+	var b [1]byte
+	_, err = readyR.Read(b[:])
+	readyR.Close()
+	if err != nil {
+		c.Kill()
+		return nil, errors.New("the command's shell did not start")
+	}
 	return c, nil
-}
-
-// hold starts the command stopped, waits for Release (or Kill), and then
-// waits for the command's end.
-func (c *Child) hold(started chan<- error) {
-	goruntime.LockOSThread()
-	if err := c.cmd.Start(); err != nil {
-		goruntime.UnlockOSThread()
-		started <- err
-		return
-	}
-	pid := c.cmd.Process.Pid
-	var ws syscall.WaitStatus
-	for {
-		_, err := syscall.Wait4(pid, &ws, 0, nil)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil || !ws.Stopped() {
-			goruntime.UnlockOSThread()
-			_ = c.cmd.Wait()
-			started <- fmt.Errorf("the command did not start: %v", ws)
-			return
-		}
-		break
-	}
-	started <- nil
-	run := <-c.release
-	if !run {
-		_ = c.cmd.Process.Kill()
-	}
-	_ = syscall.PtraceDetach(pid)
-	goruntime.UnlockOSThread()
-	_ = c.cmd.Wait()
-	c.mu.Lock()
-	c.state = c.cmd.ProcessState
-	c.mu.Unlock()
-	close(c.done)
 }
 
 // resolveCommand finds the command's binary as bpftrace does: a path with
@@ -147,8 +141,14 @@ func isExecutable(p string) bool {
 
 // Release lets the command run.
 func (c *Child) Release() error {
-	c.once.Do(func() { c.release <- true })
-	return nil
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gate == nil {
+		return nil
+	}
+	err := c.gate.Close()
+	c.gate = nil
+	return err
 }
 
 // Done is closed when the command has exited.
@@ -182,13 +182,13 @@ func (c *Child) Terminate() {
 	}
 }
 
-// Kill ends the command if it still runs (a held command never runs) and
-// waits for it.
+// Kill ends the command if it still runs (a held command never runs: it
+// dies at the gate) and waits for it.
 func (c *Child) Kill() {
-	c.once.Do(func() { c.release <- false })
 	if c.Alive() {
 		_ = c.cmd.Process.Kill()
 	}
+	_ = c.Release()
 	select {
 	case <-c.done:
 	case <-time.After(2 * time.Second):

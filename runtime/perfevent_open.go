@@ -35,6 +35,21 @@ func (p *perfLink) Close() error {
 	return err
 }
 
+// detach stops the program: the BPF link is closed, the perf event stays
+// open. Releasing a tracepoint's perf event waits for RCU grace periods
+// under a kernel-wide mutex (tens of ms each, one after another), while
+// the link's close is quick; a run detaches its probes at once and leaves
+// the events' release for later (Session.release). With the ioctl method
+// there is no link, and detaching is closing.
+func (p *perfLink) detach() error {
+	if p.link == nil {
+		return p.Close()
+	}
+	err := p.link.Close()
+	p.link = nil
+	return err
+}
+
 // openPerfEvent wraps perf_event_open with errors that name the event.
 func openPerfEvent(attr *unix.PerfEventAttr, pid, cpu int, what string) (int, error) {
 	attr.Size = uint32(unsafe.Sizeof(*attr))

@@ -420,10 +420,12 @@ func (r *Run) finish() (*RunResult, error) {
 		r.opts.Child.Terminate()
 	}
 	var errs []error
-	if err := CloseAll(r.links); err != nil {
+	rest, err := detachAll(r.links)
+	if err != nil {
 		errs = append(errs, err)
 	}
 	r.links = nil
+	r.s.release(rest)
 	d := r.s.disp
 	if err := d.barrier(); err != nil {
 		errs = append(errs, err)

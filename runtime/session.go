@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -47,6 +48,12 @@ type SessionOptions struct {
 	// PollInterval is how often the events reader looks at the ring
 	// buffer (an event's worst-case latency); 0 means 5 ms.
 	PollInterval time.Duration
+	// HandOffRelease is for a process that exits when the session closes
+	// (the command line): the perf events of detached probes, whose
+	// release takes tens of ms each in the kernel, are handed to a helper
+	// process by Close instead of being closed there (release.go). The
+	// program must call ReleaseMain when ReleaseEnv is set.
+	HandOffRelease bool
 }
 
 // A Session owns everything that outlives one program: the bpftrace maps
@@ -79,6 +86,10 @@ type Session struct {
 	syncOnce sync.Once
 	syncProg *ebpf.Program
 	syncErr  error
+
+	relMu     sync.Mutex
+	releasing sync.WaitGroup
+	toRelease []io.Closer
 }
 
 // sessionMap is one bpftrace map the session holds.
@@ -417,6 +428,7 @@ func (s *Session) Close() error {
 	if s.syncProg != nil {
 		err = errors.Join(err, s.syncProg.Close())
 	}
+	err = errors.Join(err, s.finishRelease())
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for name, sm := range s.maps {
