@@ -223,8 +223,9 @@ func PointerTo(elem *Type, as AddrSpace) *Type {
 }
 
 // TupleOf returns a tuple of the given element types, laid out as bpftrace
-// lays out tuples: each element at an offset aligned to its own alignment
-// (at most 8), the whole size rounded up to 8.
+// lays out tuples, like a C struct: each element at an offset aligned to its
+// own alignment (at most 8), the whole size rounded up to the tuple's
+// alignment. sizeof((int32, int8)) is 8 and sizeof((int8, int8, int8)) is 3.
 func TupleOf(elems ...*Type) *Type {
 	t := &Type{Kind: KindTuple}
 	off := 0
@@ -234,7 +235,8 @@ func TupleOf(elems ...*Type) *Type {
 		t.Fields = append(t.Fields, &Field{Name: fmt.Sprint(i), Type: e, Offset: off})
 		off += e.Size
 	}
-	t.Size = (off + 7) / 8 * 8
+	a := t.Align()
+	t.Size = (off + a - 1) / a * a
 	return t
 }
 

@@ -33,7 +33,7 @@ func TestLayoutIsAFunctionOfTypes(t *testing.T) {
 	if fmt.Sprintf("%+v", a.Spec) != fmt.Sprintf("%+v", b.Spec) {
 		t.Errorf("same types, different specs:\n%+v\n%+v", a.Spec, b.Spec)
 	}
-	want := ebpf.MapSpec{Name: "AT_lat", Type: ebpf.PerCPUHash, KeySize: 24, ValueSize: 8 * HistBuckets,
+	want := ebpf.MapSpec{Name: "AT_lat", Type: ebpf.PerCPUHash, KeySize: 20, ValueSize: 8 * HistBuckets,
 		MaxEntries: 4096, Flags: flagNoPrealloc}
 	if fmt.Sprintf("%+v", *a.Spec) != fmt.Sprintf("%+v", want) {
 		t.Errorf("spec %+v, want %+v", *a.Spec, want)
