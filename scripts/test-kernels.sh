@@ -27,7 +27,15 @@
 #                  logs/ keeps the serial log of every run.
 #   KTEST_TIMEOUT  seconds one kernel may take, boot to power-off (600).
 #   KTEST_CPUS, KTEST_MEM  the guest's -smp and -m (2, 1024).
-#   KTEST_JOBS     kernels booted at once (1; the TCG guests use every core).
+#   KTEST_ACCEL    qemu's -accel (tcg,thread=single: the host has no usable
+#                  KVM; multi-threaded TCG soft-locked 6.1 guests with two
+#                  CPUs on a loaded host, in attach tests that patch
+#                  kernel text).
+#   KTEST_JOBS     kernels booted at once (default: the number of CPUs;
+#                  single-threaded TCG keeps each guest on one).
+#   KTEST_CLI      the main package built into the guest as /bin/tracebook,
+#                  for the end-to-end tests of the command ("." ; empty for
+#                  none).
 #   KTEST_MUST_PASS  package:Test pairs that must have passed on every
 #                  kernel, not merely not failed (default: runtime's
 #                  TestGuestFeatures, the proof that the feature probes
@@ -42,7 +50,9 @@ KTEST_CACHE=${KTEST_CACHE:-${HOME:-/root}/.cache/tracebook-ktest}
 KTEST_TIMEOUT=${KTEST_TIMEOUT:-600}
 KTEST_CPUS=${KTEST_CPUS:-2}
 KTEST_MEM=${KTEST_MEM:-1024}
-KTEST_JOBS=${KTEST_JOBS:-1}
+KTEST_JOBS=${KTEST_JOBS:-$(nproc)}
+KTEST_CLI=${KTEST_CLI-.}
+KTEST_ACCEL=${KTEST_ACCEL:-tcg,thread=single}
 KTEST_RUN=${KTEST_RUN:-}
 KTEST_APPEND=${KTEST_APPEND:-}
 module=$($GO list -m)
@@ -165,6 +175,11 @@ for p in $($GO list $KTEST_PKGS); do
 	say "built $name ($(du -h "$bin" | cut -f1))"
 done
 [ "$nbin" -gt 0 ] || die "no test binaries"
+if [ -n "$KTEST_CLI" ]; then
+	CGO_ENABLED=0 $GO build -trimpath -o "$initrd_root/bin/tracebook" "$KTEST_CLI" ||
+		die "building $KTEST_CLI failed"
+	say "built the tracebook command ($(du -h "$initrd_root/bin/tracebook" | cut -f1))"
+fi
 if [ -z "${KTEST_MUST_PASS+set}" ]; then
 	KTEST_MUST_PASS=""
 	# A -test.run filter decides for itself what runs.
@@ -218,7 +233,7 @@ boot() {
 	log=$work/$pkg.log
 	start=$(date +%s)
 	set +e
-	timeout "$KTEST_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max \
+	timeout "$KTEST_TIMEOUT" qemu-system-x86_64 -accel "$KTEST_ACCEL" -cpu max \
 		-m "$KTEST_MEM" -smp "$KTEST_CPUS" \
 		-kernel "$KTEST_CACHE/$pkg/vmlinuz" -initrd "$work/initrd.gz" \
 		-append "console=ttyS0 panic=-1 quiet no_timer_check $KTEST_APPEND TRACEBOOK_KTEST=1" \
