@@ -81,12 +81,15 @@ func (p *Program) event(id uint64) *codegen.Event {
 // reserves the program's event ids but creates nothing in the kernel: a
 // program that is never started leaves no trace.
 func (s *Session) Compile(src Source) (*Program, lang.ErrorList) {
+	s.mu.Lock()
+	opts := s.opts
+	s.mu.Unlock()
 	popts := &lang.ParseOptions{
 		Cell:    src.Cell,
-		Params:  s.opts.Params,
+		Params:  opts.Params,
 		Defines: src.Defines,
 		HaveBTF: s.types.HaveBTF(),
-		PID:     s.opts.PID,
+		PID:     opts.PID,
 	}
 	ast, errs := lang.Parse(src.Name, src.Text, popts)
 	if ast == nil || errs.HasErrors() {
@@ -97,11 +100,11 @@ func (s *Session) Compile(src Source) (*Program, lang.ErrorList) {
 		Types:   s.types,
 		Session: s.MapTypes(),
 		Cell:    src.Name,
-		Params:  s.opts.Params,
-		Unsafe:  s.opts.Unsafe,
-		StrLen:  s.opts.StrLen,
-		HaveCmd: s.opts.HaveCmd,
-		PID:     s.opts.PID,
+		Params:  opts.Params,
+		Unsafe:  opts.Unsafe,
+		StrLen:  opts.StrLen,
+		HaveCmd: opts.HaveCmd,
+		PID:     opts.PID,
 	})
 	errs = append(errs, cerrs...)
 	errs.Sort()
@@ -111,7 +114,7 @@ func (s *Session) Compile(src Source) (*Program, lang.ErrorList) {
 
 	s.mu.Lock()
 	base := s.nextBase
-	obj, err := codegen.Compile(ast, info, s.codegenOptions(base))
+	obj, err := codegen.Compile(ast, info, s.codegenOptions(&opts, base))
 	if err == nil {
 		s.nextBase += uint64(len(obj.Events)) + 1
 	}
@@ -146,13 +149,13 @@ func compileError(file string, err error) *lang.Error {
 
 // codegenOptions are the options every program of the session is
 // compiled with; only EventBase differs between programs.
-func (s *Session) codegenOptions(base uint64) *codegen.Options {
+func (s *Session) codegenOptions(opts *SessionOptions, base uint64) *codegen.Options {
 	return &codegen.Options{
-		StrLen:        s.opts.StrLen,
-		MaxMapEntries: s.opts.MaxMapEntries,
-		RingBufSize:   s.opts.RingBufSize,
+		StrLen:        opts.StrLen,
+		MaxMapEntries: opts.MaxMapEntries,
+		RingBufSize:   opts.RingBufSize,
 		EventBase:     base,
-		Params:        s.opts.Params,
+		Params:        opts.Params,
 		Types:         s.types,
 		Kaddr: func(name string) (uint64, error) {
 			ks, err := LoadKernelSymbols()
@@ -165,7 +168,7 @@ func (s *Session) codegenOptions(base uint64) *codegen.Options {
 			return 0, fmt.Errorf("Failed to resolve kernel symbol: %s", name)
 		},
 		Uaddr: func(binary, name string) (uint64, error) {
-			return s.res.usyms.Addr(s.opts.PID, binary, name)
+			return s.res.usyms.Addr(opts.PID, binary, name)
 		},
 		CgroupID: func(path string) (uint64, error) {
 			var st unix.Stat_t

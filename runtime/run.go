@@ -162,8 +162,16 @@ func (s *Session) Start(ctx context.Context, p *Program, opts *RunOptions) (*Run
 		r.links = nil
 		s.disp.remove(r)
 		ld.close()
+		// The session is left as it was: the maps this program created
+		// go, so a failed program fixes no map types.
 		s.mu.Lock()
 		delete(s.runs, r.id)
+		for _, name := range ld.created {
+			if sm := s.maps[name]; sm != nil {
+				sm.m.Close()
+				delete(s.maps, name)
+			}
+		}
 		s.mu.Unlock()
 		return nil, err
 	}
