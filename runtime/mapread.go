@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"container/heap"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -172,18 +173,28 @@ func ReadMap(l *codegen.MapLayout, m *ebpf.Map, d *codegen.Decoder, limit int) (
 	decoded := make([]bool, raw.n)
 	if limit > 0 && raw.n > limit {
 		out.Truncated = true
-		// Rank every entry by its value, keep the last limit.
-		ranks := make([]float64, raw.n)
-		for i := range idx {
+		// Rank every entry by its value and keep the last limit, with a
+		// min-heap of the best so far: O(n log limit).
+		h := make(rankHeap, 0, limit)
+		for i := 0; i < raw.n; i++ {
 			v, err := d.MapValue(l, perCPUValues(l, raw.val(i), vs))
 			if err != nil {
 				return nil, err
 			}
 			vals[i], decoded[i] = v, true
-			ranks[i] = rank(v)
+			r := rankItem{rank(v), i}
+			if len(h) < limit {
+				heap.Push(&h, r)
+			} else if h[0].less(r) {
+				h[0] = r
+				heap.Fix(&h, 0)
+			}
 		}
-		sort.SliceStable(idx, func(a, b int) bool { return ranks[idx[a]] < ranks[idx[b]] })
-		idx = idx[len(idx)-limit:]
+		sort.Slice(h, func(a, b int) bool { return h[a].less(h[b]) })
+		idx = idx[:0]
+		for _, r := range h {
+			idx = append(idx, r.i)
+		}
 	}
 	out.Entries = make([]value.Entry, 0, len(idx))
 	for _, i := range idx {
@@ -200,6 +211,28 @@ func ReadMap(l *codegen.MapLayout, m *ebpf.Map, d *codegen.Decoder, limit int) (
 		out.Entries = append(out.Entries, value.Entry{Key: k, Value: v})
 	}
 	return out, nil
+}
+
+// rankItem is an entry's rank and index; ties go to the later index.
+type rankItem struct {
+	r float64
+	i int
+}
+
+func (a rankItem) less(b rankItem) bool { return a.r < b.r || a.r == b.r && a.i < b.i }
+
+// rankHeap is a min-heap of rankItems.
+type rankHeap []rankItem
+
+func (h rankHeap) Len() int           { return len(h) }
+func (h rankHeap) Less(i, j int) bool { return h[i].less(h[j]) }
+func (h rankHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *rankHeap) Push(x any)        { *h = append(*h, x.(rankItem)) }
+func (h *rankHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // rank is the number an entry sorts by when a map is cut to its largest
