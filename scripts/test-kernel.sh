@@ -1,34 +1,25 @@
 #!/bin/sh
-# Tier 2, the kernel tier: every package's tests against the live kernel,
-# as root. Without -short, tests gated by runtime/runtimetest load programs,
-# attach them and drive workloads; tests of features this kernel lacks skip
-# with the feature probe's reason (and fail when the kernel is new enough
-# to have them, unless the absence is a documented one: see
-# runtime/runtimetest.KnownAbsent).
+# Tier 2, the kernel tier: the packages whose tests load, attach and run
+# BPF programs on the live kernel, without -short. Needs root; in CI
+# (CI=true) a test that cannot run fails instead of skipping (see
+# runtime/runtimetest). The differential tier (./difftest) has its own
+# script, scripts/test-diff.sh.
 #
-#   sh scripts/test-kernel.sh                  every package
-#   sh scripts/test-kernel.sh -run Attach ./runtime/   go test flags and packages
+#   scripts/test-kernel.sh                    every kernel-tier package
+#   scripts/test-kernel.sh -run TestSession   extra flags go to go test
 #
-# In CI (CI=true) not being root is a failure; elsewhere the kernel tests
-# then skip and the script says so. Packages run one at a time (-p 1): the
-# kernel tests measure rates and counts that a second package's workload
-# would disturb.
+# Environment: GO (default go), KERNEL_PKGS (packages, default below).
 set -eu
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
 if [ "$(id -u)" != 0 ]; then
 	if [ "${CI:-}" = true ]; then
-		echo "test-kernel: CI=true and not root: the kernel tier needs root" >&2
+		echo "test-kernel: CI=true and not root: the kernel tier must run" >&2
 		exit 1
 	fi
-	echo "test-kernel: not root, so the kernel tests will skip" >&2
+	echo "test-kernel: not root; the kernel-tier tests will skip" >&2
 fi
-# Test every package unless the arguments name some (./...-style paths).
-havepkg=false
-for a in "$@"; do
-	case "$a" in
-	./*) havepkg=true ;;
-	esac
-done
-[ "$havepkg" = true ] || set -- "$@" ./...
-exec $GO test -count=1 -p 1 -timeout 30m "$@"
+PKGS=${KERNEL_PKGS:-"./runtime/... . ./kernel/... ./install/..."}
+# -p 1: the packages share the kernel (perf events, the ring buffer's
+# memory) and some tests count events system-wide.
+exec $GO test -count=1 -p 1 -timeout 20m $PKGS "$@"
