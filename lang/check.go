@@ -111,6 +111,7 @@ type checker struct {
 	btfCache   map[string]btfResult
 	expansions map[*AttachPoint]expansion
 	tpCache    map[string]*Type
+	targets    map[string]bool // targetExists answers
 
 	// Per probe.
 	pc        *probeCtx

@@ -298,11 +298,19 @@ func (c *checker) targetExists(ap *AttachPoint) bool {
 	if ap.Target == "" || c.types == nil {
 		return false
 	}
+	key := ap.Provider + ":" + ap.Target
+	if ok, seen := c.targets[key]; seen {
+		return ok
+	}
 	all := *ap
 	all.Func, all.NS, all.Offset, all.Address, all.Wildcard, all.Matches = "*", "", 0, 0, true, nil
 	all.Raw = all.Name()
 	m, err := c.types.Expand(&all)
-	return err == nil && len(m) > 0
+	if c.targets == nil {
+		c.targets = make(map[string]bool)
+	}
+	c.targets[key] = err == nil && len(m) > 0
+	return c.targets[key]
 }
 
 // suggestTracepoint looks for a tracepoint whose name is close to ap's.
