@@ -41,6 +41,8 @@ func runCLIWith(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	case f.Check:
 		return runCheck(f, stdin, stderr)
+	case f.Info:
+		return runInfo(stdout)
 	case f.List:
 		return runList(f, stdout, stderr)
 	}

@@ -353,6 +353,23 @@ var progNameRE = regexp.MustCompile(`program (\w+):`)
 // statement's source on its first instruction).
 func (s *Session) loadError(p *Program, err error) error {
 	le := &LoadError{Err: err}
+	var prog *codegen.Program
+	if m := progNameRE.FindStringSubmatch(err.Error()); m != nil {
+		for _, pr := range p.Object.Programs {
+			if pr.Name == m[1] {
+				prog = pr
+			}
+		}
+	}
+	if prog != nil && len(prog.Attach) > 0 {
+		// A program the kernel refuses because it lacks the provider
+		// (fentry on a kernel that blocks trampolines) is an attach error
+		// in the feature's words.
+		var ae *AttachError
+		if xerr := ExplainLoadError(prog.Attach[0], err); errors.As(xerr, &ae) {
+			return ae
+		}
+	}
 	var ve *ebpf.VerifierError
 	if !errors.As(err, &ve) {
 		le.Diag = &lang.Error{File: p.Name, Msg: CleanError(err).Error()}
@@ -373,14 +390,6 @@ func (s *Session) loadError(p *Program, err error) error {
 		reason = CleanError(ve.Cause).Error()
 	}
 	d := &lang.Error{File: p.Name, Msg: "the kernel's BPF verifier rejected the program: " + reason}
-	var prog *codegen.Program
-	if m := progNameRE.FindStringSubmatch(err.Error()); m != nil {
-		for _, pr := range p.Object.Programs {
-			if pr.Name == m[1] {
-				prog = pr
-			}
-		}
-	}
 	if prog != nil {
 		if insn, ok := failingInsn(ve.Log); ok {
 			if text := statementAt(prog.Spec.Instructions, insn); text != "" {

@@ -135,6 +135,15 @@ func (s *Session) Start(ctx context.Context, p *Program, opts *RunOptions) (*Run
 	if opts != nil {
 		r.opts = *opts
 	}
+	// A provider this kernel lacks is reported in its feature's words
+	// before anything is loaded.
+	for _, prog := range p.Object.Programs {
+		for _, ap := range prog.Attach {
+			if err := CheckAttachable(ap); err != nil {
+				return nil, err
+			}
+		}
+	}
 	ld, err := s.load(p)
 	if err != nil {
 		return nil, err
