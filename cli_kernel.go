@@ -54,7 +54,7 @@ func runKernel(args []string) int {
 	if fake {
 		exec = &kerneltest.Fake{}
 	} else {
-		exec, err = newNotebookExecutor()
+		exec, err = newNotebookExecutor(logger)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "tracebook: %v\n", err)
 			return 1
@@ -79,8 +79,7 @@ func runKernel(args []string) int {
 }
 
 // newNotebookExecutor returns the executor that runs cells on the bpftrace
-// engine. The engine's session (runtime) is not written yet, so for now the
-// kernel refuses to start without --fake-executor rather than pretend.
-func newNotebookExecutor() (kernel.Executor, error) {
-	return nil, fmt.Errorf("the bpftrace notebook executor is not built yet (only --fake-executor works)")
+// engine: one runtime session for the kernel's life (kernel/exec.go).
+func newNotebookExecutor(logger *log.Logger) (kernel.Executor, error) {
+	return kernel.NewNotebook(&kernel.NotebookOptions{Logger: logger})
 }

@@ -1,0 +1,140 @@
+package kernel
+
+import (
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/tracebook/tracebook/lang"
+	"github.com/tracebook/tracebook/render"
+	"github.com/tracebook/tracebook/runtime"
+	"github.com/tracebook/tracebook/runtime/value"
+)
+
+// The live display of a running cell: one display_data shown when the
+// probes are attached, then redrawn in place (update_display_data) with the
+// maps the cell writes and a status line (elapsed time, a progress bar when
+// the cell has a duration, events, drops) until the run ends. Redraws come
+// at most settings.Rate times a second (five by default, which is also the
+// publisher's cap), and at most once a second when a map is keyed by
+// stacks: a flame graph is a big SVG, and redrawing it five times a second
+// would flood the notebook. When the run ends, the display keeps only the
+// final status line: the maps themselves follow as the exit dump.
+
+// liveEntries bounds the entries read per map for a redraw: the largest
+// ones (those bpftrace prints last) are what a plot shows, and reading a
+// full 4096-entry map five times a second would cost more than it shows.
+const liveEntries = 500
+
+// flameInterval is the slowest redraw, for cells whose maps draw as flame
+// graphs.
+const flameInterval = time.Second
+
+type liveDisplay struct {
+	c        *cellRun
+	id       string
+	names    []string
+	interval time.Duration
+	tl       render.Timeline
+	shown    bool
+	// reshow is set when the cell's output was cleared (a clear-screen
+	// escape): the display must be shown again, not updated.
+	reshow atomic.Bool
+	run    *runtime.Run
+}
+
+func newLiveDisplay(c *cellRun) *liveDisplay {
+	l := &liveDisplay{
+		c:        c,
+		id:       fmt.Sprintf("tracebook-%s-%s", c.nb.id, c.name),
+		names:    writtenMapNames(c.prog),
+		interval: c.set.interval(),
+	}
+	if stackKeyed(c.prog, l.names) && l.interval < flameInterval {
+		l.interval = flameInterval
+	}
+	return l
+}
+
+// stackKeyed reports whether one of the maps is keyed by a stack (a flame
+// graph).
+func stackKeyed(p *runtime.Program, names []string) bool {
+	for _, n := range names {
+		mi := p.Info.Maps[n]
+		if mi == nil {
+			continue
+		}
+		for _, k := range mi.KeyParts {
+			if k != nil && k.Kind == lang.KindStack {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// cleared is called when the cell's output was cleared.
+func (l *liveDisplay) cleared() { l.reshow.Store(true) }
+
+// follow shows the display and redraws it until the run ends.
+func (l *liveDisplay) follow(run *runtime.Run) {
+	l.run = run
+	l.draw(false)
+	t := time.NewTicker(l.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-run.Done():
+			return
+		case <-t.C:
+			l.draw(true)
+		}
+	}
+}
+
+// draw reads the maps and shows or redraws the display.
+func (l *liveDisplay) draw(readMaps bool) {
+	var maps []*value.Map
+	if readMaps && len(l.names) > 0 {
+		// A map the run is clearing at this moment may fail to read; the
+		// next redraw shows it.
+		maps, _ = l.c.nb.sess.ReadMaps(l.names, liveEntries)
+		l.tl.Add(time.Now(), maps...)
+	}
+	b := Bundle{Data: map[string]any(render.LiveBundle(maps, l.run.Status(), &l.tl, l.c.opts))}
+	if !l.shown || l.reshow.Swap(false) {
+		// The first showing says how long attaching took, for the
+		// benchmarks and the curious.
+		b.Metadata = map[string]any{"tracebook": map[string]any{
+			"cell":      l.c.name,
+			"probes":    l.run.Status().Probes,
+			"attach_ms": float64(l.c.attachTime.Microseconds()) / 1000,
+		}}
+		l.c.out.Display(b, l.id)
+		l.shown = true
+		return
+	}
+	l.c.out.UpdateDisplay(b, l.id)
+}
+
+// finish leaves the display with the run's final status line.
+func (l *liveDisplay) finish(res *runtime.RunResult) {
+	st := finalStatus(res, l.run)
+	b := Bundle{Data: map[string]any(render.LiveBundle(nil, st, nil, l.c.opts))}
+	if !l.shown || l.reshow.Swap(false) {
+		l.c.out.Display(b, l.id)
+		l.shown = true
+		return
+	}
+	l.c.out.UpdateDisplay(b, l.id)
+}
+
+// finalStatus is the status line of a finished run.
+func finalStatus(res *runtime.RunResult, run *runtime.Run) value.Status {
+	st := run.Status()
+	st.Elapsed = res.Elapsed
+	st.Events = res.Events
+	st.Drops = res.Drops
+	st.Done = true
+	return st
+}
