@@ -165,15 +165,7 @@ func (c *checker) checkAttachPoint(pc *probeCtx, ap *AttachPoint) {
 	case "kfunc", "kretfunc", "rawtracepoint":
 		if pc.funcArgs == nil && len(ex.matches) > 0 {
 			m := ex.matches[0]
-			args, ret, err := c.types.FuncArgs(m.Target, m.Func)
-			if ap.Provider == "rawtracepoint" {
-				// A raw tracepoint's arguments are those of its
-				// btf_trace_<name> typedef, which a TypeSource answers
-				// under that name (runtime.SystemTypes.FuncArgs).
-				if a, r, berr := c.types.FuncArgs(m.Target, "btf_trace_"+m.Func); berr == nil {
-					args, ret, err = a, r, nil
-				}
-			}
+			args, ret, err := c.types.FuncArgs(m.Target, FuncArgsName(ap.Provider, m.Func))
 			if err != nil {
 				if !errors.Is(err, ErrNotFound) {
 					c.errorf(ap, "%s", err.Error())

@@ -20,6 +20,15 @@ type TypeSource interface {
 	// with BTF, the record of the function's arguments (each field 8 bytes,
 	// at offset 8*i, as the trampoline context lays them out) and the return
 	// type (nil for void).
+	//
+	// fn names a kernel function for kfunc/kretfunc. For rawtracepoint:<tp>
+	// it is "btf_trace_<tp>", the typedef kernel BTF has for every
+	// tracepoint's prototype (see FuncArgsName): a tracepoint and a function
+	// often share a name (cap_capable, consume_skb, ...) with different
+	// arguments, so the two must be asked for apart. Callers ask with
+	// FuncArgsName; an implementation answers "btf_trace_<tp>" with the
+	// tracepoint's arguments (without the leading void *__data) and a nil
+	// ret.
 	FuncArgs(module, fn string) (args *Type, ret *Type, err error)
 
 	// LookupType resolves a C type name from kernel BTF: "struct task_struct",
@@ -42,6 +51,16 @@ type TypeSource interface {
 	// HaveBTF reports whether kernel BTF is available; the preprocessor
 	// defines BPFTRACE_HAVE_BTF when it is.
 	HaveBTF() bool
+}
+
+// FuncArgsName returns the name TypeSource.FuncArgs is asked with for the
+// arguments of a kfunc, kretfunc or rawtracepoint attach point to fn:
+// fn itself for a function, "btf_trace_"+fn for a raw tracepoint.
+func FuncArgsName(provider, fn string) string {
+	if provider == "rawtracepoint" {
+		return "btf_trace_" + fn
+	}
+	return fn
 }
 
 // ErrNotFound is returned (possibly wrapped) by TypeSource methods when the

@@ -265,6 +265,24 @@ func (f *Fixture) addFunctions() {
 		args: record("struct tcp_connect_args", 8, fld{"sk", 0, ptr(ref("struct sock"))}),
 		ret:  i32,
 	}
+	// Raw tracepoints, answered under lang.FuncArgsName's name for them as
+	// the runtime does. cap_capable is both a function and a tracepoint,
+	// with different arguments, as on the real kernel.
+	f.kfuncs["cap_capable"] = fixtureFunc{
+		args: record("struct cap_capable_args", 32, fld{"cred", 0, ptr(ref("struct cred"))},
+			fld{"target_ns", 8, ptr(ref("struct user_namespace"))}, fld{"cap", 16, i32}, fld{"opts", 24, u32}),
+		ret: i32,
+	}
+	f.kfuncs["btf_trace_cap_capable"] = fixtureFunc{
+		args: record("struct _rawtracepoint_cap_capable_args", 40, fld{"cred", 0, ptr(ref("struct cred"))},
+			fld{"target_ns", 8, ptr(ref("struct user_namespace"))}, fld{"capable_ns", 16, ptr(ref("struct user_namespace"))},
+			fld{"cap", 24, i32}, fld{"ret", 32, i32}),
+	}
+	f.kfuncs["btf_trace_sched_switch"] = fixtureFunc{
+		args: record("struct _rawtracepoint_sched_switch_args", 32, fld{"preempt", 0, u8},
+			fld{"prev", 8, ptr(ref("struct task_struct"))}, fld{"next", 16, ptr(ref("struct task_struct"))},
+			fld{"prev_state", 24, u32}),
+	}
 	f.uprobes["/bin/bash"] = []string{"readline", "main", "execute_command"}
 	f.uprobes["/usr/lib/x86_64-linux-gnu/libc.so.6"] = []string{"getaddrinfo", "gethostbyname", "gethostbyname2", "malloc", "free", "pthread_create"}
 	f.uprobes["/usr/lib/x86_64-linux-gnu/libssl.so.3"] = []string{"SSL_read", "SSL_write", "SSL_do_handshake"}
@@ -348,13 +366,30 @@ func (f *Fixture) Expand(ap *lang.AttachPoint) ([]*lang.AttachPoint, error) {
 				out = append(out, with(ap.Target, fn))
 			}
 		}
-	case "kfunc", "kretfunc", "rawtracepoint":
+	case "kfunc", "kretfunc":
 		// Every traceable function can be attached; only some have BTF
 		// argument records in the fixture (FuncArgs).
 		names := append([]string(nil), f.kprobes...)
 		for n := range f.kfuncs {
+			if strings.HasPrefix(n, "btf_trace_") {
+				continue
+			}
 			if sort.SearchStrings(f.kprobes, n) == len(f.kprobes) || f.kprobes[sort.SearchStrings(f.kprobes, n)] != n {
 				names = append(names, n)
+			}
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			if match(ap.Func, n) {
+				out = append(out, with(ap.Target, n))
+			}
+		}
+	case "rawtracepoint":
+		// The raw tracepoints are those with a btf_trace_<name> typedef.
+		var names []string
+		for n := range f.kfuncs {
+			if tp, ok := strings.CutPrefix(n, "btf_trace_"); ok {
+				names = append(names, tp)
 			}
 		}
 		sort.Strings(names)

@@ -454,14 +454,10 @@ func (c *compiler) argsFor(ap *lang.AttachPoint, body []lang.Node) *lang.Type {
 		if ts == nil {
 			break
 		}
-		// The checker asks for a raw tracepoint by its name; the
-		// runtime's SystemTypes answers it as "btf_trace_<name>".
-		if r, _, err := ts.FuncArgs(ap.Target, ap.Func); err == nil {
+		// A raw tracepoint is asked for as "btf_trace_<name>": a
+		// function of the same name has other arguments.
+		if r, _, err := ts.FuncArgs(ap.Target, lang.FuncArgsName(ap.Provider, ap.Func)); err == nil {
 			t = r
-		} else if ap.Provider == "rawtracepoint" {
-			if r, _, err := ts.FuncArgs(ap.Target, "btf_trace_"+ap.Func); err == nil {
-				t = r
-			}
 		}
 	}
 	if t == nil {

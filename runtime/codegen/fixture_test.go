@@ -99,7 +99,28 @@ func (fixtureTypes) FuncArgs(module, fn string) (*lang.Type, *lang.Type, error) 
 				{Name: "pos", Offset: 24, Type: lang.PointerTo(lang.TypeInt64, lang.AddrKernel)},
 			}}
 		return rec, lang.TypeInt64, nil
-	case "btf_trace_sched_switch", "sched_switch":
+	case "cap_capable":
+		// A function and a raw tracepoint share this name; their
+		// arguments differ.
+		rec := &lang.Type{Kind: lang.KindRecord, Name: "struct _kfunc_vmlinux_cap_capable_args", IsCtx: true, Size: 32,
+			Fields: []*lang.Field{
+				{Name: "cred", Offset: 0, Type: lang.PointerTo(&lang.Type{Kind: lang.KindRecord, Name: "struct cred"}, lang.AddrKernel)},
+				{Name: "target_ns", Offset: 8, Type: lang.PointerTo(&lang.Type{Kind: lang.KindRecord, Name: "struct user_namespace"}, lang.AddrKernel)},
+				{Name: "cap", Offset: 16, Type: lang.TypeInt32},
+				{Name: "opts", Offset: 24, Type: lang.TypeUint32},
+			}}
+		return rec, lang.TypeInt32, nil
+	case "btf_trace_cap_capable":
+		rec := &lang.Type{Kind: lang.KindRecord, Name: "struct _rawtracepoint_cap_capable_args", IsCtx: true, Size: 40,
+			Fields: []*lang.Field{
+				{Name: "cred", Offset: 0, Type: lang.PointerTo(&lang.Type{Kind: lang.KindRecord, Name: "struct cred"}, lang.AddrKernel)},
+				{Name: "target_ns", Offset: 8, Type: lang.PointerTo(&lang.Type{Kind: lang.KindRecord, Name: "struct user_namespace"}, lang.AddrKernel)},
+				{Name: "capable_ns", Offset: 16, Type: lang.PointerTo(&lang.Type{Kind: lang.KindRecord, Name: "struct user_namespace"}, lang.AddrKernel)},
+				{Name: "cap", Offset: 24, Type: lang.TypeInt32},
+				{Name: "ret", Offset: 32, Type: lang.TypeInt32},
+			}}
+		return rec, nil, nil
+	case "btf_trace_sched_switch":
 		rec := &lang.Type{Kind: lang.KindRecord, Name: "struct _rawtracepoint_sched_switch_args", IsCtx: true, Size: 32,
 			Fields: []*lang.Field{
 				{Name: "preempt", Offset: 0, Type: lang.TypeUint8},
