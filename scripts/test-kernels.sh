@@ -53,6 +53,7 @@ KTEST_MEM=${KTEST_MEM:-1024}
 KTEST_JOBS=${KTEST_JOBS:-$(nproc)}
 KTEST_CLI=${KTEST_CLI-.}
 KTEST_ACCEL=${KTEST_ACCEL:-tcg,thread=single}
+KTEST_QEMU_ARGS=${KTEST_QEMU_ARGS:-}
 KTEST_RUN=${KTEST_RUN:-}
 KTEST_APPEND=${KTEST_APPEND:-}
 module=$($GO list -m)
@@ -237,7 +238,7 @@ boot() {
 		-m "$KTEST_MEM" -smp "$KTEST_CPUS" \
 		-kernel "$KTEST_CACHE/$pkg/vmlinuz" -initrd "$work/initrd.gz" \
 		-append "console=ttyS0 panic=-1 quiet no_timer_check $KTEST_APPEND TRACEBOOK_KTEST=1" \
-		-nographic -no-reboot </dev/null >"$log.raw" 2>&1
+		$KTEST_QEMU_ARGS -nographic -no-reboot </dev/null >"$log.raw" 2>&1
 	rc=$?
 	set -e
 	# Serial lines end in CRLF, and the first carries escape sequences. A
