@@ -181,6 +181,28 @@ func (s *Session) codegenOptions(opts *SessionOptions, base uint64) *codegen.Opt
 	}
 }
 
+// Map allocation. A hash map preallocates MaxEntries entries when it is
+// created: about 2 ms per 4096 entries of a per-CPU hash, and all its
+// memory up front. The session creates small keyed maps with
+// BPF_F_NO_PREALLOC instead, where perf-event programs may use such maps
+// (Linux 6.1); large ones stay preallocated, because per-entry per-CPU
+// allocations run out of per-CPU memory (a no-prealloc per-CPU hash took
+// about 240 000 entries here). A program's spec is given the flags and
+// size of the map the session holds, so it stays Compatible.
+const noPreallocMax = 16384
+
+const flagNoPrealloc = 1 // BPF_F_NO_PREALLOC
+
+// creationSpec is the spec the session creates a new bpftrace map with.
+func creationSpec(ms *ebpf.MapSpec) *ebpf.MapSpec {
+	ms = ms.Copy()
+	if (ms.Type == ebpf.Hash || ms.Type == ebpf.PerCPUHash) && ms.MaxEntries > 1 && ms.MaxEntries <= noPreallocMax &&
+		KernelAtLeast("6.1") {
+		ms.Flags |= flagNoPrealloc
+	}
+	return ms
+}
+
 // usdtArgs gives codegen the arguments of each location of a usdt probe.
 func usdtArgs(ap *lang.AttachPoint) ([][]codegen.USDTArg, error) {
 	p, err := USDTProbeFor(ap)
@@ -296,16 +318,21 @@ func (s *Session) load(p *Program) (*loaded, error) {
 	for name, ms := range spec.Maps {
 		if l := obj.Maps[name]; l != nil {
 			if sm := s.maps[name]; sm != nil {
+				// The map keeps the size and flags it was created with
+				// (a later program may have another MaxMapEntries).
+				ms.MaxEntries, ms.Flags = sm.m.MaxEntries(), sm.m.Flags()
 				if err := ms.Compatible(sm.m); err != nil {
 					return fail(fmt.Errorf("map %s was created with other types by %s: %v", name, sm.layout.Info.Origin, err))
 				}
 				repl[name] = sm.m
 				continue
 			}
-			m, err := ebpf.NewMap(ms)
+			cs := creationSpec(ms)
+			m, err := ebpf.NewMap(cs)
 			if err != nil {
 				return fail(&LoadError{Err: fmt.Errorf("creating map %s: %w", name, CleanError(err))})
 			}
+			*ms = *cs
 			s.maps[name] = &sessionMap{layout: l, m: m, created: time.Now()}
 			created = append(created, name)
 			repl[name] = m

@@ -25,7 +25,7 @@ type SessionOptions struct {
 	// means 4096.
 	MaxMapEntries int
 	// RingBufSize is the size of the events ring buffer in bytes (a power
-	// of two, a multiple of the page size); 0 means 16 MiB.
+	// of two, a multiple of the page size); 0 means 4 MiB.
 	RingBufSize int
 	// Params are the positional parameters $1..$N of every program.
 	Params []string
@@ -92,6 +92,12 @@ type Session struct {
 	toRelease []io.Closer
 }
 
+// sessionRingSize is the default size of the events ring buffer: about
+// 100 000 small events, 40 ms of the fastest flood the reader keeps up
+// with, read every 5 ms. (Creating and mapping 16 MiB took 4 ms of a
+// program's start.)
+const sessionRingSize = 4 << 20
+
 // sessionMap is one bpftrace map the session holds.
 type sessionMap struct {
 	layout  *codegen.MapLayout
@@ -115,7 +121,7 @@ func NewSession(opts *SessionOptions) (*Session, error) {
 		s.opts.MaxMapEntries = 4096
 	}
 	if s.opts.RingBufSize <= 0 {
-		s.opts.RingBufSize = DefaultEventsSize
+		s.opts.RingBufSize = sessionRingSize
 	}
 	if s.opts.CatBytesMax <= 0 {
 		s.opts.CatBytesMax = 10240
