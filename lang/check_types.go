@@ -176,9 +176,16 @@ func sameVarType(a, b *Type) bool {
 }
 
 // withAS returns t marked as living in (or, for a pointer, pointing into)
-// address space as, copying it when that changes anything.
+// address space as, copying it when that changes anything. Records and
+// arrays carry the space they were read from too, as bpftrace's types do,
+// so that a member reached through them (p->rec.ptr, p->arr[1]) keeps it.
 func withAS(t *Type, as AddrSpace) *Type {
-	if t == nil || t.AddrSpace == as || (t.Kind != KindPointer && t.Kind != KindInt) {
+	if t == nil || t.AddrSpace == as {
+		return t
+	}
+	switch t.Kind {
+	case KindPointer, KindInt, KindRecord, KindArray:
+	default:
 		return t
 	}
 	cp := *t

@@ -64,7 +64,11 @@ func (k Kind) IsAggregation() bool { return k >= KindCount && k <= KindLhist }
 
 // AddrSpace says where a pointer (or an integer holding an address read
 // from a probe's arguments) points, which decides between
-// bpf_probe_read_kernel and bpf_probe_read_user.
+// bpf_probe_read_kernel and bpf_probe_read_user. A record or array read
+// through a pointer carries the pointer's space too: the checker gives a
+// member (x->f, x.f, x[i], *p) the space of what it was reached through,
+// as bpftrace does, so a pointer loaded from kernel memory points into the
+// kernel.
 type AddrSpace uint8
 
 const (
@@ -111,7 +115,7 @@ type Type struct {
 
 	Elem      *Type     // KindPointer target, KindArray element
 	Len       int       // KindArray length
-	AddrSpace AddrSpace // KindPointer, and KindInt values that hold addresses
+	AddrSpace AddrSpace // KindPointer, KindInt holding an address; KindRecord, KindArray read through a pointer
 
 	// Name is a record's C name with its keyword ("struct task_struct",
 	// "union bpf_attr"), or a typedef name it was reached through.

@@ -236,29 +236,13 @@ func (g *gen) space(t *lang.Type) lang.AddrSpace {
 }
 
 // spaceOf returns the address space of the pointer (or address) e: its
-// type's, or, when the type does not say, the space of the memory e was
-// read from (a pointer loaded from kernel memory points into the kernel,
-// as bpftrace types it), or the probe type's.
+// type's, or, when the type does not say, the probe type's. The checker
+// gives a value read through a pointer (x->f, x.f, x[i], *p) the space of
+// what it was read through, as bpftrace does, so the type says where a
+// pointer loaded from kernel memory points.
 func (g *gen) spaceOf(e lang.Expr) lang.AddrSpace {
 	if t := e.Type(); t != nil && t.AddrSpace != lang.AddrNone {
 		return t.AddrSpace
-	}
-	switch x := e.(type) {
-	case *lang.FieldExpr:
-		if g.isArgs(x.X) {
-			return g.space(nil)
-		}
-		return g.spaceOf(x.X)
-	case *lang.IndexExpr:
-		return g.spaceOf(x.X)
-	case *lang.UnaryExpr:
-		if x.Op == lang.Deref {
-			return g.spaceOf(x.X)
-		}
-	case *lang.CastExpr:
-		return g.spaceOf(x.X)
-	case *lang.TupleIndexExpr:
-		return g.spaceOf(x.X)
 	}
 	return g.space(nil)
 }
