@@ -78,11 +78,14 @@ type val struct {
 
 // alias records labels defined at an instruction that already has one.
 type gen struct {
-	c        *compiler
-	probe    *lang.Probe
-	ap       *lang.AttachPoint
-	provider string
-	kind     ProgramKind
+	// wakeReader makes the next ring buffer output wake the reader
+	// (exit(); see rbForceWakeup).
+	wakeReader bool
+	c          *compiler
+	probe      *lang.Probe
+	ap         *lang.AttachPoint
+	provider   string
+	kind       ProgramKind
 	// args is the `args` record of this program's attach point, nil when
 	// the provider has none.
 	args *lang.Type
