@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	goruntime "runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -253,11 +255,12 @@ func ptRegsName(full string) string {
 	return full
 }
 
-// loaded is a program in the kernel: its collection (programs and private
-// maps) and the session maps it was given.
+// loaded is a program in the kernel: its programs and private maps, and
+// the session maps its load created.
 type loaded struct {
-	coll    *ebpf.Collection
-	created []string // session maps this load created
+	progs   map[string]*ebpf.Program
+	private map[string]*ebpf.Map
+	created []string
 }
 
 // LoadError is a program the kernel refused: the verifier rejected it, or
@@ -301,19 +304,84 @@ func (s *Session) load(p *Program) (*loaded, error) {
 		}
 	}
 
+	repl, created, err := s.createMaps(obj, spec)
+	if err != nil {
+		return nil, err
+	}
+	ld := &loaded{progs: make(map[string]*ebpf.Program), private: make(map[string]*ebpf.Map), created: created}
+	fail := func(err error) (*loaded, error) {
+		ld.close()
+		s.dropMaps(created)
+		return nil, err
+	}
+	// The program's private maps (globals, scratch, full-map counters).
+	for name, ms := range spec.Maps {
+		if repl[name] != nil {
+			continue
+		}
+		m, err := ebpf.NewMap(ms)
+		if err != nil {
+			return fail(&LoadError{Err: fmt.Errorf("creating map %s: %w", name, CleanError(err))})
+		}
+		ld.private[name] = m
+		repl[name] = m
+	}
+
+	// The programs, each verified on its own so that the verifier's work
+	// spreads over the CPUs; every map is a replacement, so nothing but the
+	// program is created.
+	var mu sync.Mutex
+	var firstErr error
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(goruntime.NumCPU(), 1))
+	for name, ps := range spec.Programs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			one := &ebpf.CollectionSpec{Maps: make(map[string]*ebpf.MapSpec), Programs: map[string]*ebpf.ProgramSpec{name: ps}}
+			for mn, ms := range spec.Maps {
+				one.Maps[mn] = ms.Copy()
+			}
+			coll, err := ebpf.NewCollectionWithOptions(one, ebpf.CollectionOptions{MapReplacements: repl, Cache: s.cache})
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if firstErr == nil {
+					firstErr = fmt.Errorf("program %s: %w", name, err)
+				}
+				return
+			}
+			ld.progs[name] = coll.DetachProgram(name)
+			coll.Close()
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return fail(s.loadError(p, firstErr))
+	}
+	return ld, nil
+}
+
+// createMaps gives the program the session's maps: those of earlier
+// programs, the shared internal ones, and its new bpftrace maps, created
+// now (created lists them). The returned replacements cover every map of
+// the spec but the program's private ones.
+func (s *Session) createMaps(obj *codegen.Object, spec *ebpf.CollectionSpec) (map[string]*ebpf.Map, []string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return nil, errors.New("the session is closed")
+		return nil, nil, errors.New("the session is closed")
 	}
 	repl := make(map[string]*ebpf.Map)
 	var created []string
-	fail := func(err error) (*loaded, error) {
+	fail := func(err error) (map[string]*ebpf.Map, []string, error) {
 		for _, n := range created {
 			s.maps[n].m.Close()
 			delete(s.maps, n)
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	for name, ms := range spec.Maps {
 		if l := obj.Maps[name]; l != nil {
@@ -353,24 +421,36 @@ func (s *Session) load(p *Program) (*loaded, error) {
 		}
 		repl[name] = m
 	}
-	coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{
-		MapReplacements: repl,
-		Cache:           s.cache,
-	})
-	if err != nil {
-		return fail(s.loadError(p, err))
-	}
-	return &loaded{coll: coll, created: created}, nil
+	return repl, created, nil
 }
 
-// close frees the collection (programs and private maps). Session maps
-// stay.
+// dropMaps forgets and closes session maps a failed program created.
+func (s *Session) dropMaps(names []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, n := range names {
+		if sm := s.maps[n]; sm != nil {
+			sm.m.Close()
+			delete(s.maps, n)
+		}
+	}
+}
+
+// close frees the programs and the private maps. Session maps stay.
 func (l *loaded) close() error {
-	if l == nil || l.coll == nil {
+	if l == nil {
 		return nil
 	}
-	l.coll.Close()
-	return nil
+	var errs []error
+	for name, p := range l.progs {
+		errs = append(errs, p.Close())
+		delete(l.progs, name)
+	}
+	for name, m := range l.private {
+		errs = append(errs, m.Close())
+		delete(l.private, name)
+	}
+	return errors.Join(errs...)
 }
 
 var progNameRE = regexp.MustCompile(`program (\w+):`)

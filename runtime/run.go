@@ -175,13 +175,8 @@ func (s *Session) Start(ctx context.Context, p *Program, opts *RunOptions) (*Run
 		// go, so a failed program fixes no map types.
 		s.mu.Lock()
 		delete(s.runs, r.id)
-		for _, name := range ld.created {
-			if sm := s.maps[name]; sm != nil {
-				sm.m.Close()
-				delete(s.maps, name)
-			}
-		}
 		s.mu.Unlock()
+		s.dropMaps(ld.created)
 		return nil, err
 	}
 	if err := r.runKind(codegen.KindBegin); err != nil {
@@ -244,10 +239,10 @@ func (r *Run) Status() value.Status {
 func (r *Run) Info() RunInfo {
 	ri := RunInfo{ID: r.id, Name: r.prog.Name, Probes: append([]string(nil), r.probes...), Started: r.started,
 		Events: r.events.Load(), Hits: -1, Background: r.opts.Background}
-	if r.ld != nil && r.ld.coll != nil {
+	if r.ld != nil {
 		var hits int64
 		ok := false
-		for _, p := range r.ld.coll.Programs {
+		for _, p := range r.ld.progs {
 			if st, err := p.Stats(); err == nil {
 				hits += int64(st.RunCount)
 				ok = true
@@ -267,7 +262,7 @@ func (r *Run) requestStop(reason StopReason) {
 
 // writeGlobals gives the programs the start time (elapsed) and cpid.
 func (r *Run) writeGlobals() error {
-	g := r.ld.coll.Maps[codegen.MapGlobals]
+	g := r.ld.private[codegen.MapGlobals]
 	if g == nil {
 		return nil
 	}
@@ -291,7 +286,7 @@ func (r *Run) runKind(kind codegen.ProgramKind) error {
 		if p.Kind != kind {
 			continue
 		}
-		prog := r.ld.coll.Programs[p.Name]
+		prog := r.ld.progs[p.Name]
 		if prog == nil {
 			continue
 		}
@@ -314,7 +309,7 @@ func (r *Run) attach() error {
 		if p.Kind != codegen.KindAttach {
 			continue
 		}
-		prog := r.ld.coll.Programs[p.Name]
+		prog := r.ld.progs[p.Name]
 		for _, ap := range p.Attach {
 			c, err := Attach(prog, ap, &AttachOptions{PID: pid, USDTLocations: p.USDTLocations})
 			if err != nil {
@@ -483,7 +478,7 @@ func (r *Run) finish() (*RunResult, error) {
 // mapErrors reads the program's full-map counters: a failed map update is
 // never silent (bpftrace 0.17 drops them silently, bpftrace#2809).
 func (r *Run) mapErrors() []value.Event {
-	m := r.ld.coll.Maps[codegen.MapErrors]
+	m := r.ld.private[codegen.MapErrors]
 	if m == nil {
 		return nil
 	}
