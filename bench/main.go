@@ -196,10 +196,19 @@ func median(xs []float64) float64 {
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
 
+// settle is the pause before each run of (a) and (c). tracebook exits as
+// soon as its probes are detached and leaves the kernel's release of their
+// perf events (tens of ms per tracepoint, serialised by the kernel) to a
+// helper process; a run started at once would wait for that release in
+// its own attach. The pause measures each run on a quiet kernel, for both
+// tools alike.
+const settle = time.Second
+
 // measureAttach is (a): time to "Attaching" and to the marker.
 func measureAttach(bin string) (attach, ready figure) {
 	var as, rs []float64
 	for i := 0; i < *runs; i++ {
+		time.Sleep(settle)
 		s, err := startTracer(bin, attachScript)
 		if err != nil {
 			return figure{err: err.Error()}, figure{err: err.Error()}
@@ -227,6 +236,7 @@ func measureAttach(bin string) (attach, ready figure) {
 func measureDetach(bin string) figure {
 	var ds []float64
 	for i := 0; i < *runs; i++ {
+		time.Sleep(settle)
 		s, err := startTracer(bin, detachScript)
 		if err != nil {
 			return figure{err: err.Error()}
