@@ -204,8 +204,19 @@ func (nb *Notebook) runCell(ctx context.Context, name string, cell cellSource, o
 		nb.addBackground(bg, c.attachTime, out)
 		return nil
 	}
-	c.wait()
-	return nil
+	return exitError(c.wait())
+}
+
+// exitError fails a cell whose program called exit() with a non-zero
+// code: bpftrace makes it the process's exit status, which tells a script
+// the run failed; in a notebook it stops "run all" the same way. The
+// cell's output and maps are shown first.
+func exitError(res *runtime.RunResult) error {
+	if res == nil || res.Reason != runtime.StopExit || res.ExitCode == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("the program called exit(%d)", res.ExitCode)
+	return &CellError{Name: "Exit", Value: msg, Traceback: []string{"Exit: " + msg}}
 }
 
 // compileError reports parse and check errors: ename CompileError, the
@@ -385,7 +396,7 @@ const (
 
 // wait follows a foreground run to its end: the live display while it
 // runs, then its maps and result.
-func (c *cellRun) wait() {
+func (c *cellRun) wait() *runtime.RunResult {
 	if c.live != nil {
 		c.live.follow(c.run)
 	}
@@ -398,12 +409,13 @@ func (c *cellRun) wait() {
 		c.out.Stream("stderr", "WARNING: "+err.Error()+"\n")
 	}
 	if res == nil {
-		return
+		return nil
 	}
 	if c.live != nil {
 		c.live.finish(res)
 	}
 	c.showMaps(res)
+	return res
 }
 
 // showMaps shows what a finished run left: the maps the cell wrote, as
@@ -413,14 +425,20 @@ func (c *cellRun) showMaps(res *runtime.RunResult) {
 		showExitMaps(c.out, writtenMaps(c.prog, res.Maps), c.set.Format == "json", c.opts)
 	}
 	if res.Result != nil {
-		c.out.Result(mapBundle(res.Result, c.set.Format == "json", c.opts))
+		// Out[n] shows its value without the newlines that end bpftrace's
+		// printout, as consoles and notebooks show every other result.
+		b := mapBundle(res.Result, c.set.Format == "json", c.opts)
+		b.Data["text/plain"] = strings.TrimRight(b.Data["text/plain"].(string), "\n")
+		c.out.Result(b)
 	}
 }
 
 // showExitMaps shows maps as bpftrace's exit dump, one display each.
+// Empty maps, which bpftrace prints as a blank line (the @start[tid] of a
+// latency trace, emptied as it goes), are left out.
 func showExitMaps(out Publisher, maps []*value.Map, json bool, opts render.Options) {
 	for _, m := range render.SortMaps(maps) {
-		if json && render.MapJSON(m, 0, 0) == "" {
+		if len(m.Entries) == 0 {
 			continue
 		}
 		out.Display(mapBundle(m, json, opts), "")

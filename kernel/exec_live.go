@@ -101,15 +101,9 @@ func (l *liveDisplay) draw(readMaps bool) {
 		maps, _ = l.c.nb.sess.ReadMaps(l.names, liveEntries)
 		l.tl.Add(time.Now(), maps...)
 	}
-	b := Bundle{Data: map[string]any(render.LiveBundle(maps, l.run.Status(), &l.tl, l.c.opts))}
+	st := l.run.Status()
+	b := Bundle{Data: map[string]any(render.LiveBundle(maps, st, &l.tl, l.c.opts)), Metadata: l.metadata(st)}
 	if !l.shown || l.reshow.Swap(false) {
-		// The first showing says how long attaching took, for the
-		// benchmarks and the curious.
-		b.Metadata = map[string]any{"tracebook": map[string]any{
-			"cell":      l.c.name,
-			"probes":    l.run.Status().Probes,
-			"attach_ms": float64(l.c.attachTime.Microseconds()) / 1000,
-		}}
 		l.c.out.Display(b, l.id)
 		l.shown = true
 		return
@@ -117,10 +111,25 @@ func (l *liveDisplay) draw(readMaps bool) {
 	l.c.out.UpdateDisplay(b, l.id)
 }
 
+// metadata travels with every drawing (an update replaces the
+// metadata too): the cell, how long attaching took (the benchmarks read
+// it) and the run's counters, which a saved notebook keeps.
+func (l *liveDisplay) metadata(st value.Status) map[string]any {
+	return map[string]any{"tracebook": map[string]any{
+		"cell":      l.c.name,
+		"probes":    st.Probes,
+		"attach_ms": float64(l.c.attachTime.Microseconds()) / 1000,
+		"elapsed_s": st.Elapsed.Seconds(),
+		"events":    st.Events,
+		"drops":     st.Drops,
+		"done":      st.Done,
+	}}
+}
+
 // finish leaves the display with the run's final status line.
 func (l *liveDisplay) finish(res *runtime.RunResult) {
 	st := finalStatus(res, l.run)
-	b := Bundle{Data: map[string]any(render.LiveBundle(nil, st, nil, l.c.opts))}
+	b := Bundle{Data: map[string]any(render.LiveBundle(nil, st, nil, l.c.opts)), Metadata: l.metadata(st)}
 	if !l.shown || l.reshow.Swap(false) {
 		l.c.out.Display(b, l.id)
 		l.shown = true

@@ -147,12 +147,12 @@ func TestNotebookHelloAndResult(t *testing.T) {
 		t.Errorf("a BEGIN-only cell shows no live display:\n%s", c.text(t))
 	}
 	c = n.ok(`@answer = 42; @answer`)
-	if got := c.result(t); got != "@answer: 42\n" {
+	if got := c.result(t); got != "@answer: 42" {
 		t.Errorf("result %q", got)
 	}
 	// A bare keyed map renders the whole map.
 	n.ok(`BEGIN { @k["a"] = 1; @k["b"] = 2; exit(); }`)
-	if got := n.ok(`@k`).result(t); got != "@k[a]: 1\n@k[b]: 2\n" {
+	if got := n.ok(`@k`).result(t); got != "@k[a]: 1\n@k[b]: 2" {
 		t.Errorf("keyed result %q", got)
 	}
 	// Statements outside probes run at once; print() shows a map.
@@ -590,4 +590,26 @@ func TestNotebookKernelInfo(t *testing.T) {
 	if len(ct["help_links"].([]any)) < 2 {
 		t.Errorf("help links %v", ct["help_links"])
 	}
+}
+
+func TestNotebookExitCode(t *testing.T) {
+	n := startNotebook(t)
+	c := n.fails("interval:ms:100 { @ran = count(); exit(3); }", "Exit")
+	if c.reply["evalue"] != "the program called exit(3)" {
+		t.Errorf("evalue %v", c.reply["evalue"])
+	}
+	// The maps come before the error.
+	shown := false
+	for _, m := range c.msgs {
+		switch m.Header.MsgType {
+		case "display_data":
+			d := content(t, m)["data"].(map[string]any)
+			shown = shown || strings.HasPrefix(d["text/plain"].(string), "@ran: ")
+		case "error":
+			if !shown {
+				t.Errorf("the error came before the maps:\n%s", c.text(t))
+			}
+		}
+	}
+	n.ok("BEGIN { exit(0); }")
 }

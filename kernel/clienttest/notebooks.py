@@ -2,15 +2,28 @@
 `jupyter execute` use) against tracebook's kernel.
 
     TRACEBOOK_KERNEL=tracebook-fake /usr/bin/python3 notebooks.py [NOTEBOOK.ipynb ...]
+    TRACEBOOK_KERNEL=tracebook /usr/bin/python3 notebooks.py [--save] NOTEBOOK.ipynb ...
 
 With the fake flavour it runs a notebook built here in the fake language
 (stdout, a live display that nbclient must collapse to its last state, a
 result, an error, and a cell that times out and is interrupted through the
 kernelspec's message interrupt mode). Notebooks named on the command line
 (notebooks/*.ipynb) are bpftrace investigations: they run only with the
-bpftrace flavour, and must execute without an error.
+bpftrace flavour, must execute without an error (but in cells tagged
+raises-exception, which must fail), and each cell must show what its
+metadata.tracebook.expect lists:
+
+    "stdout", "stderr"   a stream with that name
+    "svg", "html"        a display or result with image/svg+xml, text/html
+    "result"             an execute_result
+    "live"               a live display (its final status line)
+    "text:REGEX"         REGEX matches the cell's text (streams, text/plain)
+
+With --save, each notebook is written back with its new outputs: that is
+how notebooks/ is refreshed (scripts/notebooks.sh).
 """
 
+import re
 import sys
 
 import nbformat
@@ -68,14 +81,76 @@ def fake_notebook():
     print("nbclient fake notebook: ok")
 
 
-def investigations(paths):
+def cell_text(outputs):
+    parts = []
+    for o in outputs:
+        if o.output_type == "stream":
+            parts.append(o.text)
+        elif o.output_type in ("display_data", "execute_result"):
+            parts.append(o.data.get("text/plain", ""))
+        elif o.output_type == "error":
+            parts.append(f"{o.ename}: {o.evalue}")
+    return "".join(parts)
+
+
+def has(outputs, what):
+    if what in ("stdout", "stderr"):
+        return any(o.output_type == "stream" and o.name == what and o.text for o in outputs)
+    if what in ("svg", "html"):
+        mime = {"svg": "image/svg+xml", "html": "text/html"}[what]
+        return any(o.output_type in ("display_data", "execute_result") and mime in o.data for o in outputs)
+    if what == "result":
+        return any(o.output_type == "execute_result" for o in outputs)
+    if what == "live":
+        return any(o.output_type == "display_data" and "tracebook" in o.get("metadata", {})
+                   and o.data.get("text/plain", "").startswith("done after") for o in outputs)
+    if what.startswith("text:"):
+        return re.search(what[5:], cell_text(outputs), re.M) is not None
+    raise ValueError(f"unknown expectation {what!r}")
+
+
+def check_notebook(path, nb):
+    """Every cell ran, failed only where tagged, and shows what it expects."""
+    problems = []
+    for i, c in enumerate(nb.cells):
+        if c.cell_type != "code":
+            continue
+        where = f"{path} cell {i} ({c.source.splitlines()[0] if c.source else ''!r})"
+        errors = [o for o in c.outputs if o.output_type == "error"]
+        tagged = "raises-exception" in c.metadata.get("tags", [])
+        if errors and not tagged:
+            problems.append(f"{where}: {errors[0].ename}: {errors[0].evalue}")
+        if tagged and not errors:
+            problems.append(f"{where}: tagged raises-exception but did not fail")
+        for what in c.metadata.get("tracebook", {}).get("expect", []):
+            if not has(c.outputs, what):
+                problems.append(f"{where}: no {what} in:\n{cell_text(c.outputs)[:2000]}")
+    return problems
+
+
+def investigations(paths, save=False):
+    failed = False
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         try:
-            NotebookClient(nb, kernel_name=KERNEL, timeout=300).execute()
+            NotebookClient(nb, kernel_name=KERNEL, timeout=300, resources={"metadata": {"path": "."}}).execute()
         except CellExecutionError as e:
-            fail(f"{path}: {e}")
-        print(f"nbclient {path}: ok")
+            print(f"nbclient {path}: FAILED: {e}")
+            failed = True
+            continue
+        problems = check_notebook(path, nb)
+        for p in problems:
+            print(f"nbclient {p}")
+        if problems:
+            failed = True
+            continue
+        if save:
+            # The kernelspec name stays the one users install.
+            nb.metadata["kernelspec"]["name"] = "tracebook"
+            nbformat.write(nb, path)
+        print(f"nbclient {path}: ok ({sum(c.cell_type == 'code' for c in nb.cells)} cells)" + (", saved" if save else ""))
+    if failed:
+        sys.exit("nbclient: some notebooks failed")
 
 
 if __name__ == "__main__":
@@ -84,4 +159,6 @@ if __name__ == "__main__":
         if sys.argv[1:]:
             print(f"nbclient: {len(sys.argv) - 1} notebooks in notebooks/ are bpftrace; they run with the bpftrace executor, not the fake")
     else:
-        investigations(sys.argv[1:])
+        args = sys.argv[1:]
+        save = "--save" in args
+        investigations([a for a in args if a != "--save"], save=save)

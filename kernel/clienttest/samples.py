@@ -7,11 +7,13 @@ executor (kernel/kerneltest), anything else by the bpftrace executor.
 """
 
 import os
+import re
 
 KERNEL = os.environ.get("TRACEBOOK_KERNEL", "tracebook-fake")
 FLAVOUR = "fake" if KERNEL.endswith("-fake") else "bpftrace"
 
-# Every key is used by some test. A flavour may set a key to None when it
+# Every key is used by some test. live_display_final_text may be a
+# compiled pattern where the text holds timings. A flavour may set a key to None when it
 # cannot express the feature; the test that needs it then fails (in CI) or
 # is skipped with that reason (locally) -- see require() in the tests.
 SAMPLES = {
@@ -52,27 +54,50 @@ SAMPLES = {
         "code_console_multiline": ["print {", "print }"],
         "console_multiline_output": "{",
     },
-    # The bpftrace executor does not exist yet. When it lands, fill these in
-    # (bpftrace programs whose outputs the executor's tests pin down) and
-    # switch scripts/test-clients.sh to the "tracebook" kernelspec.
+    # The bpftrace executor (kernel/exec.go). Its Go tests
+    # (kernel/exec_test.go) pin down the same behaviours in detail.
     "bpftrace": {
         "code_hello_world": 'BEGIN { printf("hello, world\\n"); exit(); }',
-        "code_stderr": None,
-        "completion_samples": None,
-        "complete_code_samples": ["BEGIN { exit(); }", 'BEGIN { printf("{"); exit(); }'],
-        "incomplete_code_samples": ["BEGIN {", "kprobe:do_nanosleep { @[comm] = count("],
+        # A checker warning goes to stderr, as bpftrace prints it.
+        "code_stderr": 'BEGIN { $x = -1; printf("%d\\n", $x / 2); exit(); }',
+        "completion_samples": [
+            {"text": "tracepoint:sched:sched_swi", "matches": {"sched_switch"}},
+            {"text": "tracepoint:sch", "matches": {"sched:"}},
+            {"text": "BEGIN { @x = lhis", "matches": {"lhist"}},
+            {"text": "%pro", "matches": {"%probes"}},
+            {"text": 'tracepoint:syscalls:sys_enter_openat { printf("%s", str(args->filen', "matches": {"filename"}},
+            {"text": "uprobe:/bin/bash:readline_internal_c", "matches": {"readline_internal_char"}},
+        ],
+        "complete_code_samples": ["BEGIN { exit(); }", 'BEGIN { printf("{"); exit(); }', "@x", "%probes"],
+        "incomplete_code_samples": [
+            "BEGIN {",
+            "kprobe:do_nanosleep { @[comm] = count(",
+            # a probe's predicate still waiting for its { body }
+            'tracepoint:syscalls:sys_enter_read /comm == "kite"/',
+            "tracepoint:syscalls:sys_enter_read",
+        ],
         "invalid_code_samples": ["}", "BEGIN { ) }"],
         "code_page_something": "%help",
         "code_generate_error": "BEGIN { nosuchfunction(); }",
-        "code_execute_result": None,
-        "code_display_data": None,
-        "code_history_pattern": None,
+        # A bare @map as the last statement is the cell's result.
+        "code_execute_result": [
+            {"code": "@answer = 42; @answer", "result": "@answer: 42"},
+            {"code": '@greeting["hello"] = 1; @greeting', "result": "@greeting[hello]: 1"},
+        ],
+        "code_display_data": [
+            {"code": "BEGIN { @h = hist(100); exit(); }", "mime": "image/svg+xml"},
+            {"code": "%maps", "mime": "text/html"},
+        ],
+        "code_history_pattern": "@answer = 4?; @answer",
         "code_inspect_sample": "printf",
-        "code_clear_output": None,
+        # A clear-screen escape (what clear(1) prints) clears the output.
+        "code_clear_output": 'BEGIN { printf("before\\n"); printf("\\033[2J"); printf("after\\n"); exit(); }',
         "code_runs_until_interrupted": "interval:s:1 { @ticks = count(); }",
-        "code_slow_error": None,
-        "code_live_display": None,
-        "live_display_final_text": None,
+        # exit(1) fails the cell, after 300 ms of tracing.
+        "code_slow_error": "interval:ms:300 { exit(1); }",
+        # Redrawn far more often than the kernel lets through.
+        "code_live_display": "%%trace 450ms\ninterval:ms:10 { @n = count(); }",
+        "live_display_final_text": re.compile(r"done after 0\.\ds / 0\.\ds \[#{20}\] 100% \| 0 events \| 0 drops \| 1 probe\n"),
         "code_console_multiline": ["BEGIN {", '  printf("{\\n"); exit();', "}"],
         "console_multiline_output": "{",
     },
