@@ -111,7 +111,8 @@ type checker struct {
 	btfCache   map[string]btfResult
 	expansions map[*AttachPoint]expansion
 	tpCache    map[string]*Type
-	targets    map[string]bool // targetExists answers
+	targets    map[string]bool    // targetExists answers
+	symSizes   map[string]symSize // userSymbolSize answers, by binary and symbol
 
 	// Per probe.
 	pc        *probeCtx

@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"errors"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -390,13 +391,16 @@ func (c *checker) callRule(e *CallExpr, f *Func, ctx useCtx) *Type {
 		return withAS(TypeUint64, AddrKernel)
 	case "uaddr":
 		c.typeArgs(e)
+		elem := TypeInt64
 		if c.wantLiteral(e, 0, "string") {
 			s, _ := c.literalString(e.Args[0])
 			if !symbolRE.MatchString(s) {
 				c.errorf(e, "uaddr() expects a string that is a valid symbol (^[a-zA-Z0-9./_-]+$) as input (\"%s\" provided)", s)
+			} else {
+				elem = c.uaddrElem(e, s)
 			}
 		}
-		return PointerTo(TypeInt64, AddrUser)
+		return PointerTo(elem, AddrUser)
 	case "cgroupid":
 		c.typeArgs(e)
 		c.wantLiteral(e, 0, "string")
@@ -864,4 +868,80 @@ func (c *checker) signalCall(e *CallExpr) *Type {
 		c.errorf(e, "signal only accepts string literals or integers")
 	}
 	return TypeNone
+}
+
+// uaddrElem returns what uaddr(name) points to: a signed integer of the
+// symbol's size when that is 1, 2 or 4 bytes, else an int64, as bpftrace
+// types it. Every binary the probe attaches to is asked; as in bpftrace,
+// one without the symbol counts as size 0 after its error, and sizes that
+// differ are an error.
+func (c *checker) uaddrElem(e *CallExpr, name string) *Type {
+	us, ok := c.types.(UserSymbolSource)
+	if !ok {
+		return TypeInt64
+	}
+	type sized struct {
+		probe string // provider:target, as bpftrace names it here
+		size  uint64
+	}
+	var sizes []sized
+	seen := make(map[string]bool)
+	for _, ap := range c.pc.aps {
+		switch ap.Provider {
+		case "uprobe", "uretprobe", "usdt":
+		default:
+			continue
+		}
+		for _, m := range c.expand(ap).matches {
+			probe := m.Provider + ":" + m.Target
+			if m.Target == "" || seen[probe] {
+				continue
+			}
+			seen[probe] = true
+			size, err := c.userSymbolSize(us, m.Target, name)
+			if err != nil {
+				if errors.Is(err, ErrNotFound) {
+					c.errorf(e, "Could not resolve symbol: %s:%s", m.Target, name)
+				} else {
+					c.errorf(e, "%s", err.Error())
+				}
+				size = 0
+			}
+			sizes = append(sizes, sized{probe, size})
+		}
+	}
+	if len(sizes) == 0 {
+		return TypeInt64
+	}
+	for _, s := range sizes[1:] {
+		if s.size != sizes[0].size {
+			c.errorf(e, "Symbol size mismatch between probes. Symbol \"%s\" has size %d for probe \"%s\" but size %d for probe \"%s\"",
+				name, sizes[0].size, sizes[0].probe, s.size, s.probe)
+		}
+	}
+	switch sizes[0].size {
+	case 1, 2, 4:
+		return IntType(int(sizes[0].size), true)
+	}
+	return TypeInt64
+}
+
+// userSymbolSize asks the TypeSource once per binary and symbol.
+func (c *checker) userSymbolSize(us UserSymbolSource, binary, name string) (uint64, error) {
+	key := binary + "\x00" + name
+	if r, ok := c.symSizes[key]; ok {
+		return r.size, r.err
+	}
+	size, err := us.UserSymbolSize(binary, name)
+	if c.symSizes == nil {
+		c.symSizes = make(map[string]symSize)
+	}
+	c.symSizes[key] = symSize{size, err}
+	return size, err
+}
+
+// symSize is a UserSymbolSize answer.
+type symSize struct {
+	size uint64
+	err  error
 }

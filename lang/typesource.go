@@ -53,6 +53,18 @@ type TypeSource interface {
 	HaveBTF() bool
 }
 
+// UserSymbolSource is implemented by a TypeSource that reads the symbol
+// tables of user binaries. The checker types uaddr("sym") by the symbol's
+// size, as bpftrace does: a pointer to an int8, int16 or int32 for a symbol
+// of 1, 2 or 4 bytes, to an int64 otherwise. Without it uaddr is an int64
+// pointer.
+type UserSymbolSource interface {
+	// UserSymbolSize returns the size (st_size) of symbol name in the
+	// executable or library at path binary (an attach point's resolved
+	// Target), or ErrNotFound when the file has no such symbol.
+	UserSymbolSize(binary, name string) (uint64, error)
+}
+
 // FuncArgsName returns the name TypeSource.FuncArgs is asked with for the
 // arguments of a kfunc, kretfunc or rawtracepoint attach point to fn:
 // fn itself for a function, "btf_trace_"+fn for a raw tracepoint.

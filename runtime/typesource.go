@@ -32,7 +32,10 @@ type SystemTypes struct {
 	btfError error
 }
 
-var _ lang.TypeSource = (*SystemTypes)(nil)
+var (
+	_ lang.TypeSource       = (*SystemTypes)(nil)
+	_ lang.UserSymbolSource = (*SystemTypes)(nil)
+)
 
 // NewSystemTypes returns the type source of the running system. Kernel BTF
 // (about 10 ms to load) is loaded on first use, not here: HaveBTF only
@@ -52,6 +55,21 @@ func NewSystemTypes() (*SystemTypes, error) {
 		s.haveBTF = true
 	}
 	return s, nil
+}
+
+// UserSymbolSize returns the size of symbol name in the ELF file binary,
+// which types uaddr("name") (lang.UserSymbolSource). The lookup is the
+// one uaddr's address comes from (UserSymbols.Addr).
+func (s *SystemTypes) UserSymbolSize(binary, name string) (uint64, error) {
+	ef, err := s.elfs.Get(binary)
+	if err != nil {
+		return 0, err
+	}
+	sym, ok := ef.Symbol(name)
+	if !ok {
+		return 0, notFound("Could not resolve symbol: %s:%s", binary, name)
+	}
+	return sym.Size, nil
 }
 
 // HaveBTF reports whether kernel BTF is available.

@@ -19,9 +19,10 @@ type Fixture struct {
 	types       map[string]*lang.Type // "struct x", typedef names
 	enums       map[string]int64
 	kfuncs      map[string]fixtureFunc
-	kprobes     []string            // traceable kernel functions
-	uprobes     map[string][]string // binary or library → functions
-	usdt        map[string][]string // binary → "provider:probe"
+	kprobes     []string                     // traceable kernel functions
+	uprobes     map[string][]string          // binary or library → functions
+	usdt        map[string][]string          // binary → "provider:probe"
+	usyms       map[string]map[string]uint64 // binary → symbol → size (uaddr)
 }
 
 type fixtureFunc struct {
@@ -40,6 +41,7 @@ func NewFixture() *Fixture {
 		kfuncs:  map[string]fixtureFunc{},
 		uprobes: map[string][]string{},
 		usdt:    map[string][]string{},
+		usyms:   map[string]map[string]uint64{},
 	}
 	f.addStructs()
 	f.addTracepoints()
@@ -290,6 +292,11 @@ func (f *Fixture) addFunctions() {
 		"rsa_ossl_private_encrypt", "rsa_ossl_private_decrypt", "RSA_sign", "RSA_verify", "ossl_ecdsa_sign",
 		"ossl_ecdsa_verify", "ecdh_simple_compute_key", "ossl_ecdh_compute_key"}
 	f.usdt["/usr/bin/fixture"] = []string{"fixture:start", "fixture:stop"}
+	// Symbol sizes as bash 5.2's dynamic symbol table has them; the
+	// fixture binary's are made up so that one name differs in size.
+	f.usyms["/bin/bash"] = map[string]uint64{"readline": 153, "main": 6295, "execute_command": 94,
+		"history_expansion_char": 1, "rl_point": 4, "EOF_Reached": 4, "rl_line_buffer": 8}
+	f.usyms["/usr/bin/fixture"] = map[string]uint64{"fixture_state": 2, "rl_point": 8}
 }
 
 // libAliases resolves library names as bpftrace does (uprobe:libc:f).
@@ -315,6 +322,14 @@ func (f *Fixture) FuncArgs(module, fn string) (*lang.Type, *lang.Type, error) {
 		return k.args, k.ret, nil
 	}
 	return nil, nil, fmt.Errorf("function %s: %w", fn, lang.ErrNotFound)
+}
+
+// UserSymbolSize implements lang.UserSymbolSource.
+func (f *Fixture) UserSymbolSize(binary, name string) (uint64, error) {
+	if size, ok := f.usyms[binary][name]; ok {
+		return size, nil
+	}
+	return 0, fmt.Errorf("symbol %s in %s: %w", name, binary, lang.ErrNotFound)
 }
 
 // LookupType implements lang.TypeSource.
@@ -462,4 +477,7 @@ func notFound(format string, args ...any) error {
 	return &notFoundError{fmt.Sprintf(format, args...)}
 }
 
-var _ lang.TypeSource = (*Fixture)(nil)
+var (
+	_ lang.TypeSource       = (*Fixture)(nil)
+	_ lang.UserSymbolSource = (*Fixture)(nil)
+)
