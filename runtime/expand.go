@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/tracebook/tracebook/lang"
 )
@@ -78,11 +79,24 @@ func (s *SystemTypes) expandTracepoint(ap *lang.AttachPoint) ([]*lang.AttachPoin
 	return out, nil
 }
 
+// kernelFuncs caches KernelFunctions' list from available_filter_functions
+// until ReloadKernelSymbols.
+var kernelFuncs struct {
+	sync.Mutex
+	funcs []KernelFunc
+}
+
 // KernelFunctions lists the kernel functions kprobes can name:
 // available_filter_functions when it is readable (it lists exactly the
 // traceable ones), else the text symbols of /proc/kallsyms; sorted by
-// module (vmlinux first) and name.
+// module (vmlinux first) and name. The list is read once (until
+// ReloadKernelSymbols) and shared: callers must not modify it.
 func KernelFunctions() ([]KernelFunc, error) {
+	kernelFuncs.Lock()
+	defer kernelFuncs.Unlock()
+	if kernelFuncs.funcs != nil {
+		return kernelFuncs.funcs, nil
+	}
 	if dir, err := TracefsDir(); err == nil {
 		if f, err := os.Open(filepath.Join(dir, "available_filter_functions")); err == nil {
 			defer f.Close()
@@ -97,7 +111,8 @@ func KernelFunctions() ([]KernelFunc, error) {
 				out = append(out, KernelFunc{name, mod})
 			}
 			if sc.Err() == nil && len(out) > 0 {
-				return sortKernelFuncs(out), nil
+				kernelFuncs.funcs = probeableFuncs(out)
+				return kernelFuncs.funcs, nil
 			}
 		}
 	}
@@ -106,11 +121,6 @@ func KernelFunctions() ([]KernelFunc, error) {
 		return nil, err
 	}
 	return ks.Functions(), nil
-}
-
-func sortKernelFuncs(fs []KernelFunc) []KernelFunc {
-	ks := &KernelSymbols{text: fs}
-	return ks.Functions()
 }
 
 func (s *SystemTypes) expandKprobe(ap *lang.AttachPoint) ([]*lang.AttachPoint, error) {

@@ -65,3 +65,35 @@ func BenchmarkKernelSymbolLookup(b *testing.B) {
 		ks.Frame(addr + 0x20)
 	}
 }
+
+// TestKernelFunctionsCached checks that the kernel function list kprobe
+// expansion searches is built once, not sorted again for every attach
+// point (which made checking a kprobe tool take 20-240 ms), and that
+// ReloadKernelSymbols drops it.
+func TestKernelFunctionsCached(t *testing.T) {
+	runtimetest.RequireRoot(t)
+	ks, err := runtime.LoadKernelSymbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := ks.Functions(), ks.Functions()
+	if len(a) < 1000 || len(a) != len(b) || &a[0] != &b[0] {
+		t.Errorf("KernelSymbols.Functions built its list again (%d, %d functions)", len(a), len(b))
+	}
+	f1, err := runtime.KernelFunctions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f2, _ := runtime.KernelFunctions()
+	if len(f1) < 1000 || len(f1) != len(f2) || &f1[0] != &f2[0] {
+		t.Errorf("KernelFunctions built its list again (%d, %d functions)", len(f1), len(f2))
+	}
+	runtime.ReloadKernelSymbols()
+	f3, err := runtime.KernelFunctions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f3) != len(f1) || &f3[0] == &f1[0] {
+		t.Errorf("after ReloadKernelSymbols: %d functions, same list %v", len(f3), &f3[0] == &f1[0])
+	}
+}
