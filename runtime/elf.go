@@ -39,6 +39,9 @@ type ELFFile struct {
 	USDT []USDTProbe
 	// BuildID is the GNU build id, hex, or "".
 	BuildID string
+
+	funcNamesOnce sync.Once
+	funcNames     []string // FuncNames' answer, built on first use
 }
 
 // ReadELF parses path. Use an elfCache (or SystemTypes) to avoid reading a
@@ -220,15 +223,19 @@ func (ef *ELFFile) Symbol(name string) (ELFSymbol, bool) {
 }
 
 // FuncNames returns the names of the file's function symbols, sorted and
-// unique: what uprobe wildcards match against.
+// unique: what uprobe wildcards match against. The list is built once and
+// shared: callers must not modify it.
 func (ef *ELFFile) FuncNames() []string {
-	var names []string
-	for _, s := range ef.Syms {
-		if s.Func {
-			names = append(names, s.Name)
+	ef.funcNamesOnce.Do(func() {
+		var names []string
+		for _, s := range ef.Syms {
+			if s.Func {
+				names = append(names, s.Name)
+			}
 		}
-	}
-	return sortedUnique(names)
+		ef.funcNames = sortedUnique(names)
+	})
+	return ef.funcNames
 }
 
 // FileOffset converts a linked virtual address to its offset in the file,

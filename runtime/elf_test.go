@@ -172,6 +172,10 @@ func TestELFBash(t *testing.T) {
 			t.Fatalf("FuncNames not sorted and unique at %q", names[i])
 		}
 	}
+	// Every uprobe wildcard matches against the list: it is built once.
+	if again := ef.FuncNames(); len(again) != len(names) || &again[0] != &names[0] {
+		t.Errorf("FuncNames built its list again")
+	}
 }
 
 const goTargetSrc = `package main

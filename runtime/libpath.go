@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 )
 
 // Binary and library name resolution for uprobe and usdt targets, with
@@ -175,6 +177,41 @@ const (
 	ldFlagX8664    = 0x0300
 )
 
+// ldCache is /etc/ld.so.cache parsed, kept while the file is unchanged:
+// a tool with a dozen uprobes on libraries resolved it a dozen times per
+// check, 5 ms each.
+var ldCache struct {
+	sync.Mutex
+	size, mtime int64
+	ino         uint64
+	entries     []ldCacheEntry
+	err         error
+}
+
+// systemLdCache returns /etc/ld.so.cache's entries, parsing the file again
+// only when it has changed (ldconfig rewrites it).
+func systemLdCache() ([]ldCacheEntry, error) {
+	const path = "/etc/ld.so.cache"
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	var ino uint64
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		ino = st.Ino
+	}
+	ldCache.Lock()
+	defer ldCache.Unlock()
+	if ldCache.entries != nil || ldCache.err != nil {
+		if ldCache.size == fi.Size() && ldCache.mtime == fi.ModTime().UnixNano() && ldCache.ino == ino {
+			return ldCache.entries, ldCache.err
+		}
+	}
+	ldCache.entries, ldCache.err = readLdCache(path)
+	ldCache.size, ldCache.mtime, ldCache.ino = fi.Size(), fi.ModTime().UnixNano(), ino
+	return ldCache.entries, ldCache.err
+}
+
 // readLdCache parses /etc/ld.so.cache in glibc's "glibc-ld.so.cache1.1"
 // format, optionally preceded by the old "ld.so-1.7.0" table.
 func readLdCache(path string) ([]ldCacheEntry, error) {
@@ -226,7 +263,7 @@ func readLdCache(path string) ([]ldCacheEntry, error) {
 }
 
 func findInLdCache(name string) string {
-	entries, err := readLdCache("/etc/ld.so.cache")
+	entries, err := systemLdCache()
 	if err != nil {
 		return ""
 	}
