@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -22,6 +23,22 @@ import (
 // InGuest reports whether the tests run inside the kernel matrix's qemu
 // guest.
 func InGuest() bool { return os.Getenv("TRACEBOOK_KTEST") == "1" }
+
+// GuestSlowdown is how much longer code takes in the kernel matrix's guest
+// than on the host: qemu's TCG emulates every instruction (measured 11 to
+// 29 times slower on CPU-bound Go code; more when the host is loaded).
+const GuestSlowdown = 20
+
+// Timeout scales a test's time limit (a reply deadline, a wait for
+// events) to where it runs: GuestSlowdown times d inside the kernel
+// matrix's guest, d elsewhere. Use it for limits that only guard against
+// a hang, never for the durations a test measures.
+func Timeout(d time.Duration) time.Duration {
+	if InGuest() {
+		return d * GuestSlowdown
+	}
+	return d
+}
 
 // RequireGuest skips a test that only means something inside the kernel
 // matrix's guest: an assertion about the kernels there.
