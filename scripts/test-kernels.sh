@@ -28,9 +28,10 @@
 #   KTEST_TIMEOUT  seconds one kernel may take, boot to power-off (600).
 #   KTEST_CPUS, KTEST_MEM  the guest's -smp and -m (2, 1024).
 #   KTEST_ACCEL    qemu's -accel (tcg,thread=single: the host has no usable
-#                  KVM; multi-threaded TCG soft-locked 6.1 guests with two
-#                  CPUs on a loaded host, in attach tests that patch
-#                  kernel text).
+#                  KVM; with multi-threaded TCG, two-CPU 6.1 guests on a
+#                  loaded host soft-locked twice in attach tests that patch
+#                  kernel text, and single-threaded TCG was faster).
+#   KTEST_QEMU_ARGS  more qemu arguments.
 #   KTEST_JOBS     kernels booted at once (default: the number of CPUs;
 #                  single-threaded TCG keeps each guest on one).
 #   KTEST_CLI      the main package built into the guest as /bin/tracebook,
@@ -43,7 +44,6 @@
 set -eu
 
 cd "$(dirname "$0")/.."
-root_dir=$(pwd)
 GO=${GO:-go}
 KERNELS=${KERNELS:-"linux-image-cloud-amd64 linux-image-6.12-cloud-amd64"}
 KTEST_CACHE=${KTEST_CACHE:-${HOME:-/root}/.cache/tracebook-ktest}
@@ -80,7 +80,17 @@ fi
 
 mkdir -p "$KTEST_CACHE/logs"
 work=$(mktemp -d "${TMPDIR:-/tmp}/tracebook-ktest.XXXXXX")
-trap 'rm -rf "$work"' EXIT INT TERM
+# On an interrupt, stop the guests still booting, by their process ids:
+# the boot subshells first, then each qemu's timeout (which passes the
+# signal on).
+stop_guests() {
+	for f in "$work"/boot.pids "$work"/*.pid; do
+		[ -f "$f" ] && xargs kill <"$f" 2>/dev/null
+	done
+	wait 2>/dev/null
+}
+trap 'stop_guests; rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
 
 # --- kernels -------------------------------------------------------------
 # resolve prints the package holding the kernel a KERNELS word names: the
@@ -238,8 +248,12 @@ boot() {
 		-m "$KTEST_MEM" -smp "$KTEST_CPUS" \
 		-kernel "$KTEST_CACHE/$pkg/vmlinuz" -initrd "$work/initrd.gz" \
 		-append "console=ttyS0 panic=-1 quiet no_timer_check $KTEST_APPEND TRACEBOOK_KTEST=1" \
-		$KTEST_QEMU_ARGS -nographic -no-reboot </dev/null >"$log.raw" 2>&1
+		$KTEST_QEMU_ARGS -nographic -no-reboot </dev/null >"$log.raw" 2>&1 &
+	# timeout passes a TERM on to qemu: the exit trap uses this.
+	echo $! >"$work/$pkg.pid"
+	wait $!
 	rc=$?
+	rm -f "$work/$pkg.pid"
 	set -e
 	# Serial lines end in CRLF, and the first carries escape sequences. A
 	# kernel message may end up in front of a marker: split it off.
@@ -249,12 +263,19 @@ boot() {
 	echo "rc=$rc secs=$(($(date +%s) - start))" >"$work/$pkg.verdict"
 }
 
-if [ "$KTEST_JOBS" -gt 1 ]; then
-	for pkg in $kernels; do boot "$pkg" & done
-	wait
-else
-	for pkg in $kernels; do boot "$pkg"; done
-fi
+# KTEST_JOBS kernels at a time.
+running=0
+for pkg in $kernels; do
+	boot "$pkg" &
+	echo $! >>"$work/boot.pids"
+	running=$((running + 1))
+	if [ "$running" -ge "$KTEST_JOBS" ]; then
+		wait
+		running=0
+	fi
+done
+wait
+rm -f "$work/boot.pids"
 
 # report prints, for one kernel, each test's PASS/FAIL/SKIP line prefixed
 # with the kernel and package (a skip with its reason: the test's last log
