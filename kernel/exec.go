@@ -575,7 +575,10 @@ func (nb *Notebook) Inspect(code string, cursor int, detail int) Inspection {
 // IsComplete tells a console whether a cell can run (exec_complete.go).
 func (nb *Notebook) IsComplete(code string) IsCompleteResult { return isComplete(code) }
 
-// Shutdown detaches every probe and frees every map.
+// Shutdown detaches every probe (background runs' too, and ends their -c
+// commands) and frees every map.
 func (nb *Notebook) Shutdown(restart bool) error {
-	return nb.sess.Close()
+	err := nb.sess.Close()
+	nb.dropBackground()
+	return err
 }

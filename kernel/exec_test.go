@@ -613,3 +613,24 @@ func TestNotebookExitCode(t *testing.T) {
 	}
 	n.ok("BEGIN { exit(0); }")
 }
+
+func TestNotebookVerifierError(t *testing.T) {
+	n := startNotebook(t)
+	const loop = "BEGIN { @vx = 1; $i = 0; while ($i < 100000) { $i++; } exit(); }"
+	c := n.fails(loop, "LoadError")
+	tb := strings.Join(c.data2(t), "\n")
+	if !strings.Contains(tb, "cell[1]:1:") || !strings.Contains(tb, "verifier rejected") || !strings.Contains(tb, "%verbose on") {
+		t.Errorf("traceback:\n%s", tb)
+	}
+	if strings.Contains(tb, "verifier log:") {
+		t.Errorf("the log is shown without %%verbose")
+	}
+	n.ok("%verbose on")
+	c = n.fails(loop, "LoadError")
+	if tb := strings.Join(c.data2(t), "\n"); !strings.Contains(tb, "verifier log:") || !strings.Contains(tb, "processed") {
+		t.Errorf("%%verbose traceback:\n%.2000s", tb)
+	}
+	if len(n.nb.Session().MapNames()) != 0 {
+		t.Errorf("maps left by a refused cell: %v", n.nb.Session().MapNames())
+	}
+}
