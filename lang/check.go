@@ -385,7 +385,7 @@ func (c *checker) stmt(s Stmt) {
 
 func (c *checker) unroll(s *UnrollStmt) {
 	c.expr(s.Count)
-	n, ok := c.constInt(s.Count)
+	n, ok := c.literalInt(s.Count)
 	// bpftrace points at "unroll(N)", not the body.
 	start, _ := s.Span()
 	end := endOf(s.Count)

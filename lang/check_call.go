@@ -353,9 +353,12 @@ func (c *checker) callRule(e *CallExpr, f *Func, ctx useCtx) *Type {
 			return TypeUint64
 		}
 		if c.wantArg(e, 0, "string") && c.wantArg(e, 1, "string") && c.wantLiteral(e, 2, "integer") {
-			if n, _ := c.constInt(e.Args[2]); n < 0 {
+			n, _ := c.literalInt(e.Args[2])
+			if n < 0 {
 				c.errorf(e, "Builtin strncmp requires a non-negative size")
 			}
+			// bpftrace compiles the literal reading of a parameter here.
+			c.consts[e.Args[2]] = n
 		}
 		return TypeUint64
 	case "strcontains":
@@ -530,9 +533,9 @@ func (c *checker) lhist(e *CallExpr) *Type {
 			return typeInvalid
 		}
 	}
-	min, _ := c.constInt(e.Args[1])
-	max, _ := c.constInt(e.Args[2])
-	step, _ := c.constInt(e.Args[3])
+	min, _ := c.literalInt(e.Args[1])
+	max, _ := c.literalInt(e.Args[2])
+	step, _ := c.literalInt(e.Args[3])
 	bad := false
 	if step <= 0 {
 		c.errorf(e, "lhist() step must be >= 1 (%d provided)", step)
@@ -735,7 +738,7 @@ func (c *checker) bufCall(e *CallExpr) *Type {
 		if !c.wantArg(e, 1, "integer") {
 			return typeInvalid
 		}
-		if n, ok := c.constInt(e.Args[1]); ok {
+		if n, ok := c.literalInt(e.Args[1]); ok {
 			if n < 0 {
 				c.errorf(e, "buf cannot use negative length (%d)", n)
 				return typeInvalid
@@ -761,7 +764,7 @@ func (c *checker) stackCall(e *CallExpr, user bool) *Type {
 		if ts[0].Kind == KindStackMode {
 			st.Mode = ts[0].Stack.Mode
 		} else if c.wantLiteral(e, 0, "integer") {
-			n, _ := c.constInt(e.Args[0])
+			n, _ := c.literalInt(e.Args[0])
 			st.Limit = int(max(min(n, 1<<30), -1<<30))
 		} else {
 			return typeInvalid
@@ -771,7 +774,7 @@ func (c *checker) stackCall(e *CallExpr, user bool) *Type {
 			return typeInvalid
 		}
 		st.Mode = ts[0].Stack.Mode
-		n, _ := c.constInt(e.Args[1])
+		n, _ := c.literalInt(e.Args[1])
 		st.Limit = int(max(min(n, 1<<30), -1<<30))
 	}
 	if st.Limit > maxStackLimit {
@@ -858,8 +861,10 @@ func (c *checker) signalCall(e *CallExpr) *Type {
 		}
 		return TypeNone
 	}
-	if v, ok := c.constInt(a); ok && t.IsInt() {
-		if v < 1 || v > 64 {
+	if _, ok := c.constInt(a); ok && t.IsInt() {
+		// The range is checked on the literal reading of a parameter;
+		// the signal sent is its value, as in bpftrace.
+		if v, _ := c.literalInt(a); v < 1 || v > 64 {
 			c.errorf(e, "%d is not a valid signal, allowed range: [1,64]", v)
 		}
 		return TypeNone

@@ -2,6 +2,7 @@ package lang
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -94,21 +95,77 @@ func (c *checker) param(n int) string {
 	return ""
 }
 
-// parseParamInt parses a positional parameter as bpftrace does when it is
-// used as a number: decimal (optionally negative) or 0x hex.
+// parseParamInt parses a positional parameter used as a number as bpftrace
+// 0.17 does, with std::stoll(s, &idx, 0) that must consume all of s: C's
+// strtoll rules in base 0 (leading white space, an optional sign, 0x or 0X
+// for hex, a leading 0 for octal, else decimal) and the int64 range. So
+// "0775" is 509, "-0x10" is -16, and "08", "1e3", "0b101", "1_000" and
+// "0xffffffffffffffff" are not numbers.
 func parseParamInt(s string) (int64, bool) {
-	if s == "" {
+	s = strings.TrimLeft(s, " \t\n\v\f\r")
+	neg := false
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	base := 10
+	switch {
+	case len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'):
+		base, s = 16, s[2:]
+	case len(s) > 1 && s[0] == '0':
+		base, s = 8, s[1:]
+	}
+	// ParseUint with an explicit base takes neither a sign nor
+	// underscores: only digits of the base are left to accept.
+	u, err := strconv.ParseUint(s, base, 64)
+	if err != nil {
 		return 0, false
 	}
-	v, err := strconv.ParseInt(s, 10, 64)
-	if err == nil {
-		return v, true
+	if neg {
+		if u > 1<<63 {
+			return 0, false
+		}
+		return -int64(u), true
 	}
-	if strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X") {
-		u, err := strconv.ParseUint(s[2:], 16, 64)
-		return int64(u), err == nil
+	if u > math.MaxInt64 {
+		return 0, false
 	}
-	return 0, false
+	return int64(u), true
+}
+
+// paramLiteral is the value bpftrace 0.17 gives a numeric positional
+// parameter where it needs a literal (unroll's count, lhist's bounds, a
+// stack limit, strncmp's length, buf's size, a signal's range, sign
+// warnings): std::stol(s), decimal digits after optional white space and
+// sign, up to the first other character. So "010" is 10 there while $1
+// reads as 8, and "0x3" is 0.
+func paramLiteral(s string) (int64, bool) {
+	s = strings.TrimLeft(s, " \t\n\v\f\r")
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	j := i
+	for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+		j++
+	}
+	if j == i {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(s[:j], 10, 64)
+	return v, err == nil
+}
+
+// literalInt is the value of an integer argument bpftrace requires to be
+// a literal: a positional parameter's is paramLiteral's reading of its
+// text, anything else its constant value.
+func (c *checker) literalInt(e Expr) (int64, bool) {
+	if p, ok := e.(*PositionalExpr); ok {
+		if _, isInt := c.consts[e]; isInt && c.param(p.N) != "" {
+			return paramLiteral(c.param(p.N))
+		}
+	}
+	return c.constInt(e)
 }
 
 // positional types $N: an integer when its value parses as one (or when it
@@ -264,7 +321,7 @@ func (c *checker) isConstNonNeg(e Expr) bool {
 	default:
 		return false
 	}
-	v, ok := c.constInt(e)
+	v, ok := c.literalInt(e)
 	return ok && v >= 0
 }
 
@@ -857,7 +914,7 @@ func (c *checker) index(e *IndexExpr) *Type {
 		c.errorf(e, "The array index operator [] cannot be used on a pointer to an unsized type (void *).")
 		return typeInvalid
 	}
-	n, ok := c.constInt(e.Index)
+	n, ok := c.literalInt(e.Index)
 	if !it.IsInt() || !ok {
 		c.errorf(e, "The array index operator [] only accepts literal integer indices.")
 		return typeInvalid

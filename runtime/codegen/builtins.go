@@ -337,21 +337,3 @@ func (g *gen) stack(t *lang.Type) val {
 	}
 	return dst
 }
-
-// parseParamInt reads a positional parameter as bpftrace does: decimal or
-// 0x hex; anything else is 0.
-func parseParamInt(s string) (int64, bool) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(s, 0, 64)
-	if err != nil {
-		u, err := strconv.ParseUint(s, 0, 64)
-		if err != nil {
-			return 0, false
-		}
-		return int64(u), true
-	}
-	return n, true
-}

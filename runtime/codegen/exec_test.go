@@ -287,6 +287,21 @@ printf "hello\n"`},
 
 	{name: "positional", src: `BEGIN { printf("%d %s %d\n", $1, str($2), $#); @p = $1 * 2; }`,
 		opts: fileOptions{params: []string{"42", "hello"}}, maps: `@p: 84`, events: `printf "%d %s %d\n" 42 hello 2`},
+
+	// Integer parameters read with C's base rules, as bpftrace 0.17's
+	// std::stoll(s, &idx, 0), except where bpftrace wants a literal
+	// (unroll's count, strncmp's length), where it reads their leading
+	// decimal digits (std::stol): "010" is 8 as a value, 10 there.
+	// "08" is no number, so a string. (Checked against bpftrace 0.17.)
+	{name: "positional_bases", src: `BEGIN { @a = $1; @b = $2; @c = $3; @d = $4; unroll($4) { @n++; }
+		@m = strncmp("abcdefgh", "abcdefghX", $4); @s = $5; }`,
+		opts: fileOptions{params: []string{"0775", "-0x10", " 12", "010", "08"}}, maps: `@a: 509
+@b: -16
+@c: 12
+@d: 8
+@m: 1
+@n: 10
+@s: 08`},
 }
 
 func TestExec(t *testing.T) {

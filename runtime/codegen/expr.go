@@ -89,9 +89,6 @@ func foldable(e lang.Expr) bool {
 	switch e.(type) {
 	case *lang.BinaryExpr, *lang.TernaryExpr:
 		return false
-	case *lang.PositionalExpr:
-		// Parsed here, with bpftrace's bases ("0775" is octal).
-		return false
 	}
 	return true
 }
@@ -165,19 +162,19 @@ func (g *gen) strConstLen(e lang.Expr, off, size int) {
 	g.truncStr(off, size, call.Args[1])
 }
 
-// positional lowers $N: an integer when the checker typed it so, else the
-// parameter's text (empty when absent).
+// positional lowers $N: the checker's value when it typed it as an integer
+// (lang parses it with bpftrace's bases: "0775" is octal; unset is 0),
+// else the parameter's text (empty when absent).
 func (g *gen) positional(e *lang.PositionalExpr) val {
 	t := e.Type()
-	text := ""
-	if e.N >= 1 && e.N <= len(g.c.opts.Params) {
-		text = g.c.opts.Params[e.N-1]
-	}
 	if t != nil && t.Kind == lang.KindString {
+		text := ""
+		if e.N >= 1 && e.N <= len(g.c.opts.Params) {
+			text = g.c.opts.Params[e.N-1]
+		}
 		return g.strLit(text, t)
 	}
-	n, _ := parseParamInt(text)
-	return val{t: typeOr(t, lang.TypeInt64), kind: vConst, c: n}
+	return val{t: typeOr(t, lang.TypeInt64), kind: vConst, c: g.c.info.Consts[e]}
 }
 
 // binary lowers X op Y.
