@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	goparser "go/parser"
 	"go/token"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -144,5 +145,75 @@ func TestSExprEveryNode(t *testing.T) {
 		`(while 0 (block)) (for $kv @m (block (call printf "%d" (elem $kv 1)))))))`
 	if got := SExpr(prog); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestWalkVisitsEveryChild checks, by reflection over the node structs,
+// that Inspect visits every node the all-node program's tree holds in any
+// field (a Node, a slice of Nodes), each exactly once, and that SExpr
+// prints every one: a field added to a node but forgotten in walk.go or
+// printer.go fails here even when its type is reached elsewhere.
+func TestWalkVisitsEveryChild(t *testing.T) {
+	prog, errs := Parse("stdin", []byte(everyNode), nil)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	nodeType := reflect.TypeOf((*Node)(nil)).Elem()
+	held := map[Node]bool{}
+	var collect func(n Node)
+	collect = func(n Node) {
+		if held[n] {
+			return
+		}
+		held[n] = true
+		v := reflect.ValueOf(n).Elem()
+		for i := 0; i < v.NumField(); i++ {
+			f := v.Field(i)
+			if v.Type().Field(i).Name == "Matches" {
+				continue // the checker's expansion, not syntax
+			}
+			switch {
+			case f.Type().Implements(nodeType):
+				if !f.IsNil() {
+					collect(f.Interface().(Node))
+				}
+			case f.Kind() == reflect.Slice && f.Type().Elem().Implements(nodeType):
+				for j := 0; j < f.Len(); j++ {
+					if e := f.Index(j); !e.IsNil() {
+						collect(e.Interface().(Node))
+					}
+				}
+			}
+		}
+	}
+	collect(prog)
+	visits := map[Node]int{}
+	Inspect(prog, func(n Node) bool {
+		if n == nil {
+			return false
+		}
+		visits[n]++
+		return true
+	})
+	for n := range held {
+		name := strings.TrimPrefix(fmt.Sprintf("%T", n), "*lang.")
+		switch visits[n] {
+		case 1:
+		case 0:
+			t.Errorf("Inspect never visits the %s %s", name, SExpr(n))
+		default:
+			t.Errorf("Inspect visits the %s %s %d times", name, SExpr(n), visits[n])
+		}
+		if s := SExpr(n); strings.Contains(s, "(?*") {
+			t.Errorf("SExpr(%s) = %s", name, s)
+		}
+	}
+	for n := range visits {
+		if !held[n] {
+			t.Errorf("Inspect visits a %T the tree does not hold", n)
+		}
+	}
+	if len(held) < 60 {
+		t.Errorf("only %d nodes in the all-node program", len(held))
 	}
 }
