@@ -40,6 +40,19 @@ func Timeout(d time.Duration) time.Duration {
 	return d
 }
 
+// HostOnly skips a test inside the kernel matrix's guest when its cost
+// under emulation is out of proportion to what another kernel adds (a
+// performance bound, a verifier run of a million instructions), saying
+// why. The host's kernel tier still runs it, so nothing goes untested;
+// use it only for tests whose outcome does not depend on the kernel
+// version.
+func HostOnly(tb testing.TB, why string) {
+	tb.Helper()
+	if InGuest() {
+		tb.Skip("host only (the kernel matrix runs it on the host's kernel tier): " + why)
+	}
+}
+
 // RequireGuest skips a test that only means something inside the kernel
 // matrix's guest: an assertion about the kernels there.
 func RequireGuest(tb testing.TB) {
