@@ -212,7 +212,9 @@ func (nb *Notebook) runCell(ctx context.Context, name string, cell cellSource, o
 // the run failed; in a notebook it stops "run all" the same way. The
 // cell's output and maps are shown first.
 func exitError(res *runtime.RunResult) error {
-	if res == nil || res.Reason != runtime.StopExit || res.ExitCode == 0 {
+	// The exit code counts whatever ended the run first: a -c command's
+	// end can win the race against the exit() its probe called.
+	if res == nil || res.ExitCode == 0 {
 		return nil
 	}
 	msg := fmt.Sprintf("the program called exit(%d)", res.ExitCode)

@@ -307,7 +307,7 @@ func TestNotebookInterruptRunsEND(t *testing.T) {
 
 func TestNotebookTraceDuration(t *testing.T) {
 	n := startNotebook(t)
-	c := n.ok("%%trace 1s\ninterval:ms:100 { @ticks = count(); }")
+	c := n.ok("%%trace 1s\ntracepoint:sched:sched_switch { @switches = count(); }")
 	if c.elapsed < 900*time.Millisecond || c.elapsed > 5*time.Second {
 		t.Errorf("a 1s trace took %v", c.elapsed)
 	}
@@ -315,16 +315,15 @@ func TestNotebookTraceDuration(t *testing.T) {
 	if len(final) == 0 || !strings.HasPrefix(final[len(final)-1], "done after 1") {
 		t.Errorf("final status %q", final)
 	}
-	// Ten ticks, unless the machine is busy: interval timers are late then.
-	if !regexp.MustCompile(`\[display_data\] @ticks: ([3-9]|10|11)\n`).MatchString(c.text(t)) {
-		t.Errorf("ticks:\n%s", c.text(t))
+	if !regexp.MustCompile(`\[display_data\] @switches: [1-9]`).MatchString(c.text(t)) {
+		t.Errorf("switches:\n%s", c.text(t))
 	}
 }
 
 func TestNotebookLiveDisplayRate(t *testing.T) {
 	n := startNotebook(t)
 	const d = 2 * time.Second
-	c := n.ok("%%trace 2s\ninterval:ms:10 { @n = count(); @h = hist(nsecs % 1000); }")
+	c := n.ok("%%trace 2s\ntracepoint:sched:sched_switch { @n = count(); @h = hist(nsecs % 1000); }")
 	displays := c.of("display_data")
 	if len(displays) < 1 {
 		t.Fatalf("no live display:\n%s", c.text(t))
@@ -383,7 +382,9 @@ func TestNotebookTraceCommand(t *testing.T) {
 
 func TestNotebookBackground(t *testing.T) {
 	n := startNotebook(t)
-	c := n.ok("%%bg\ninterval:ms:50 { @bg = count(); }")
+	// (Tests use tracepoints, not interval probes: the interval's clock
+	// is the CPU's time, which stands still while this VM's CPU idles.)
+	c := n.ok("%%bg\ntracepoint:sched:sched_switch { @bg = count(); }")
 	if c.elapsed > 2*time.Second {
 		t.Errorf("a %%%%bg cell took %v to return", c.elapsed)
 	}
@@ -394,7 +395,7 @@ func TestNotebookBackground(t *testing.T) {
 	}
 	id := m[1]
 	c = n.ok(`%probes`)
-	if !regexp.MustCompile(`(?m)^\s*` + id + `\s+cell\[1\]\s+interval:ms:50\s+attached`).MatchString(c.text(t)) {
+	if !regexp.MustCompile(`(?m)^\s*` + id + `\s+cell\[1\]\s+tracepoint:sched:sched_switch\s+attached`).MatchString(c.text(t)) {
 		t.Errorf("%%probes:\n%s", c.text(t))
 	}
 	if len(c.data(t, "display_data", "text/html")) != 1 {
@@ -422,8 +423,8 @@ func TestNotebookBackground(t *testing.T) {
 		t.Errorf("session runs %v", n.nb.Session().Runs())
 	}
 	// %stop without an id stops them all.
-	n.ok("%%bg\ninterval:ms:50 { @bg = count(); }")
-	n.ok("%%bg 30s\ninterval:ms:50 { @bg2 = count(); }")
+	n.ok("%%bg\ntracepoint:sched:sched_switch { @bg = count(); }")
+	n.ok("%%bg 30s\ntracepoint:sched:sched_switch { @bg2 = count(); }")
 	c = n.ok(`%stop`)
 	if strings.Count(c.text(t), ") stopped after") != 2 {
 		t.Errorf("%%stop all:\n%s", c.text(t))
@@ -443,7 +444,7 @@ func TestNotebookMapsAndReset(t *testing.T) {
 	if len(c.data(t, "display_data", "text/html")) != 1 {
 		t.Errorf("%%maps has no HTML table")
 	}
-	n.ok("%%bg\ninterval:ms:50 { @c[\"b\"] = count(); }")
+	n.ok("%%bg\ntracepoint:sched:sched_switch { @c[\"b\"] = count(); }")
 	c = n.ok(`%reset`)
 	if !strings.Contains(c.text(t), "session reset: 2 maps dropped, 1 background run stopped") {
 		t.Errorf("%%reset:\n%s", c.text(t))
@@ -594,7 +595,7 @@ func TestNotebookKernelInfo(t *testing.T) {
 
 func TestNotebookExitCode(t *testing.T) {
 	n := startNotebook(t)
-	c := n.fails("interval:ms:100 { @ran = count(); exit(3); }", "Exit")
+	c := n.fails("tracepoint:sched:sched_switch { @ran = count(); exit(3); }", "Exit")
 	if c.reply["evalue"] != "the program called exit(3)" {
 		t.Errorf("evalue %v", c.reply["evalue"])
 	}
@@ -616,7 +617,8 @@ func TestNotebookExitCode(t *testing.T) {
 
 func TestNotebookVerifierError(t *testing.T) {
 	n := startNotebook(t)
-	const loop = "BEGIN { @vx = 1; $i = 0; while ($i < 100000) { $i++; } exit(); }"
+	// The verifier refuses a loop that never ends, at once.
+	const loop = "BEGIN { @vx = 1; $i = 0; while (1) { $i = 1; } exit(); }"
 	c := n.fails(loop, "LoadError")
 	tb := strings.Join(c.data2(t), "\n")
 	if !strings.Contains(tb, "cell[1]:1:") || !strings.Contains(tb, "verifier rejected") || !strings.Contains(tb, "%verbose on") {
@@ -627,7 +629,7 @@ func TestNotebookVerifierError(t *testing.T) {
 	}
 	n.ok("%verbose on")
 	c = n.fails(loop, "LoadError")
-	if tb := strings.Join(c.data2(t), "\n"); !strings.Contains(tb, "verifier log:") || !strings.Contains(tb, "processed") {
+	if tb := strings.Join(c.data2(t), "\n"); !strings.Contains(tb, "verifier log:") || !strings.Contains(tb, "infinite loop detected") {
 		t.Errorf("%%verbose traceback:\n%.2000s", tb)
 	}
 	if len(n.nb.Session().MapNames()) != 0 {

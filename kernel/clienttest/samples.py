@@ -93,10 +93,10 @@ SAMPLES = {
         # A clear-screen escape (what clear(1) prints) clears the output.
         "code_clear_output": 'BEGIN { printf("before\\n"); printf("\\033[2J"); printf("after\\n"); exit(); }',
         "code_runs_until_interrupted": "interval:s:1 { @ticks = count(); }",
-        # exit(1) fails the cell, after 300 ms of tracing.
-        "code_slow_error": "interval:ms:300 { exit(1); }",
+        # exit(1) fails the cell, once its command has run for 300 ms.
+        "code_slow_error": "%%trace 10s -c 'sleep 0.3'\ntracepoint:sched:sched_process_exit /pid == cpid/ { exit(1); }",
         # Redrawn far more often than the kernel lets through.
-        "code_live_display": "%%trace 450ms\ninterval:ms:10 { @n = count(); }",
+        "code_live_display": "%%trace 450ms\ntracepoint:sched:sched_switch { @n = count(); }",
         "live_display_final_text": re.compile(r"done after 0\.\ds / 0\.\ds \[#{20}\] 100% \| 0 events \| 0 drops \| 1 probe\n"),
         "code_console_multiline": ["BEGIN {", '  printf("{\\n"); exit();', "}"],
         "console_multiline_output": "{",
