@@ -170,7 +170,10 @@ func (r *EventReader) Run(handle func(batch [][]byte) error) error {
 		case err == nil:
 			arena = append(arena, rec.RawSample...)
 			ends = append(ends, len(arena))
-			if len(ends) >= r.maxBatch {
+			// Deliver when the batch is full, or as soon as the ring is
+			// empty: waiting for the poll deadline would hold a lone
+			// record (an exit(), a barrier marker) for up to an interval.
+			if len(ends) >= r.maxBatch || r.rd.AvailableBytes() == 0 {
 				if err := flush(); err != nil {
 					return err
 				}
