@@ -638,3 +638,43 @@ func TestNotebookVerifierError(t *testing.T) {
 		t.Errorf("maps left by a refused cell: %v", n.nb.Session().MapNames())
 	}
 }
+
+// kernelObjects are this process's descriptors of BPF objects and perf
+// events: what a notebook must not leak.
+func kernelObjects() map[int]string {
+	out := map[int]string{}
+	for fd, target := range runtimetest.OpenFDs() {
+		if strings.Contains(target, "bpf") || strings.Contains(target, "perf_event") {
+			out[fd] = target
+		}
+	}
+	return out
+}
+
+func TestNotebookShutdownReleasesKernelObjects(t *testing.T) {
+	runtimetest.RequireRoot(t)
+	before := kernelObjects()
+	n := startNotebook(t)
+	n.ok("%%bg\ntracepoint:sched:sched_switch { @bg = count(); }")
+	n.ok("%%trace 200ms\ntracepoint:syscalls:sys_enter_read { @r[comm] = count(); }")
+	if len(kernelObjects()) <= len(before) {
+		t.Fatalf("no kernel objects while probes are attached?")
+	}
+	reply, _ := n.c.Request("control", "shutdown_request", map[string]any{"restart": false})
+	if content(t, reply)["status"] != "ok" {
+		t.Fatalf("shutdown: %v", content(t, reply))
+	}
+	var left map[int]string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		left = map[int]string{}
+		for fd, target := range kernelObjects() {
+			if before[fd] != target {
+				left[fd] = target
+			}
+		}
+		if len(left) == 0 {
+			return
+		}
+	}
+	t.Errorf("after shutdown, still open: %v", left)
+}
