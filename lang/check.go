@@ -522,7 +522,8 @@ func (c *checker) compoundValue(s *AssignStmt, cur *Type) *Type {
 	if cur.Kind == KindInvalid || v.Kind == KindInvalid {
 		return typeInvalid
 	}
-	return c.binaryTypes(s, s.Op, s.Target, s.Value, cur, v, s)
+	// Errors and warnings point at the operator ("/="), as bpftrace's do.
+	return c.binaryTypes(s, s.Op, s.Target, s.Value, cur, v, c.assignOp(s))
 }
 
 func (c *checker) assignVar(s *AssignStmt, v *VarExpr) {
