@@ -26,6 +26,13 @@ import (
 // 0, 1 for a program that does not compile, 255 (bpftrace's -1) when it
 // cannot be loaded or attached, or exit(code)'s code.
 func runProgram(f *cliFlags, stdin io.Reader, stdout, stderr io.Writer) int {
+	switch {
+	case f.EmitELF != "", f.EmitLLVM != "", f.AOT != "":
+		fmt.Fprintln(stderr, "ERROR: --emit-elf, --emit-llvm and --aot are not supported: tracebook generates eBPF directly, without LLVM (-d prints it)")
+		return 1
+	case f.Test == "semantic":
+		return runCheck(f, stdin, stderr)
+	}
 	// bpftrace opens the output file and starts the -c command before it
 	// reads the program, so their errors come first.
 	out := stdout
@@ -91,8 +98,10 @@ func runProgram(f *cliFlags, stdin io.Reader, stdout, stderr io.Writer) int {
 	if prog == nil {
 		return 1
 	}
-	if f.Debug > 0 {
-		io.WriteString(stdout, codegen.Listing(prog.Object))
+	if f.Debug > 0 || f.Test == "codegen" {
+		if f.Test == "" {
+			io.WriteString(stdout, codegen.Listing(prog.Object))
+		}
 		return 0
 	}
 
@@ -126,6 +135,26 @@ func runProgram(f *cliFlags, stdin io.Reader, stdout, stderr io.Writer) int {
 		case <-ctx.Done():
 		}
 	}()
+	// SIGUSR1 prints every map now, as in bpftrace 0.17.
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	go func() {
+		for {
+			select {
+			case <-usr1:
+				maps, _ := sess.ReadMaps(prog.Object.MapNames(), 0)
+				if f.Format == "json" {
+					w.writeOut(render.MapsJSON(maps))
+				} else {
+					w.writeOut(render.MapsText(maps))
+				}
+				w.flush()
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
 
 	_, notify := os.LookupEnv("__BPFTRACE_NOTIFY_PROBES_ATTACHED")
 	run, err := sess.Start(ctx, prog, &runtime.RunOptions{
@@ -133,13 +162,13 @@ func runProgram(f *cliFlags, stdin io.Reader, stdout, stderr io.Writer) int {
 		Child: child,
 		OnAttached: func() {
 			if notify {
-				w.flush()
 				fmt.Fprintln(stderr, "__BPFTRACE_NOTIFY_PROBES_ATTACHED")
 			}
+			w.release()
 		},
 	})
 	if err != nil {
-		w.flush()
+		w.release()
 		printStartError(stderr, err, src, f.Verbose > 0)
 		return 255
 	}
@@ -254,19 +283,32 @@ func printProgramInfo(w io.Writer, p *runtime.Program) {
 // cliWriter writes a run's output: events as they arrive (text or NDJSON)
 // to the output (stdout or -o's file), warnings to stderr, with -B's
 // buffering (line, the default, flushes after each batch of events).
+//
+// What BEGIN prints is held until every probe is attached: bpftrace reads
+// its events only once it has attached (and printed the attach marker), so
+// BEGIN's output follows the marker, and bpftrace's own test runner, which
+// merges the two streams, expects it there.
 type cliWriter struct {
-	mu     sync.Mutex
-	out    *bufio.Writer
-	errw   io.Writer
-	json   bool
-	unbuf  bool
-	full   bool
-	failed bool
+	mu    sync.Mutex
+	out   *bufio.Writer
+	errw  io.Writer
+	json  bool
+	unbuf bool
+	full  bool
+	held  bool
 }
 
 func newCLIWriter(out, stderr io.Writer, f *cliFlags) *cliWriter {
 	return &cliWriter{out: bufio.NewWriterSize(out, 64<<10), errw: stderr, json: f.Format == "json",
-		unbuf: f.Buffering == "none", full: f.Buffering == "full"}
+		unbuf: f.Buffering == "none", full: f.Buffering == "full", held: true}
+}
+
+// release ends the hold on BEGIN's output and flushes it.
+func (w *cliWriter) release() {
+	w.mu.Lock()
+	w.held = false
+	w.out.Flush()
+	w.mu.Unlock()
 }
 
 func (w *cliWriter) writeOut(s string) {
@@ -297,16 +339,18 @@ func (w *cliWriter) events(batch []value.Event) {
 			continue
 		}
 		if stream == render.Stderr {
-			w.out.Flush()
+			if !w.held {
+				w.out.Flush()
+			}
 			io.WriteString(w.errw, s)
 			continue
 		}
 		w.out.WriteString(s)
-		if w.unbuf {
+		if w.unbuf && !w.held {
 			w.out.Flush()
 		}
 	}
-	if !w.full {
+	if !w.full && !w.held {
 		w.out.Flush()
 	}
 }

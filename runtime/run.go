@@ -305,10 +305,7 @@ func (r *Run) attach() error {
 	if r.opts.Child != nil {
 		pid = r.opts.Child.Pid
 	}
-	for _, p := range r.prog.Object.Programs {
-		if p.Kind != codegen.KindAttach {
-			continue
-		}
+	for _, p := range attachOrder(r.prog.Object.Programs) {
 		prog := r.ld.progs[p.Name]
 		for _, ap := range p.Attach {
 			c, err := Attach(prog, ap, &AttachOptions{PID: pid, USDTLocations: p.USDTLocations})
@@ -324,6 +321,29 @@ func (r *Run) attach() error {
 		}
 	}
 	return nil
+}
+
+// attachOrder is the order probes are attached in, bpftrace's: the kernel
+// runs the programs of some providers on one event in the order they were
+// attached and others in reverse, so bpftrace attaches those in reverse,
+// and the probes of a script fire in the order they are written.
+func attachOrder(progs []*codegen.Program) []*codegen.Program {
+	var fwd, rev []*codegen.Program
+	for _, p := range progs {
+		if p.Kind != codegen.KindAttach || len(p.Attach) == 0 {
+			continue
+		}
+		switch p.Attach[0].Provider {
+		case "kprobe", "uprobe", "uretprobe", "usdt", "software", "kfunc", "iter":
+			rev = append(rev, p)
+		default:
+			fwd = append(fwd, p)
+		}
+	}
+	for i := len(rev) - 1; i >= 0; i-- {
+		fwd = append(fwd, rev[i])
+	}
+	return fwd
 }
 
 // fromWildcard reports whether ap is one match of a wildcard attach point
@@ -422,14 +442,20 @@ func watchPID(pid int, stop <-chan struct{}) <-chan struct{} {
 	return done
 }
 
-// finish ends the run: detach every probe at once (each detach waits for
-// an RCU grace period; they overlap), deliver what the probes sent (or
-// drop it, after exit(), as bpftrace does), run END and deliver its
-// output, then read the maps.
+// finish ends the run: detach every probe at once, deliver what the probes
+// sent (or drop it, after exit() or an interrupt, as bpftrace does), run
+// END and deliver its output, then read the maps.
 func (r *Run) finish() (*RunResult, error) {
 	reason := StopReason(r.reason.Load())
 	if reason == StopExit && r.opts.Child != nil {
 		r.opts.Child.Terminate()
+	}
+	// After exit() or an interrupt, what the probes sent and was not
+	// handled yet is dropped, as bpftrace drops events once it has seen
+	// either (END's output is not). When the -c command ends or the time
+	// is up, it is all delivered.
+	if reason == StopInterrupt {
+		r.discard.Store(true)
 	}
 	var errs []error
 	rest, err := detachAll(r.links)
