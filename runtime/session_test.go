@@ -610,15 +610,15 @@ func TestSessionLostEvents(t *testing.T) {
 	s := newSession(t, &runtime.SessionOptions{RingBufSize: 4096, Params: pidParam()})
 	var k sink
 	p := compile(t, s, "flood", `tracepoint:syscalls:sys_enter_getppid /pid == $1/ { printf("%s %s %s %s %s\n", comm, comm, comm, comm, comm); }`)
-	ctx, cancel := context.WithCancel(context.Background())
-	r, err := s.Start(ctx, p, &runtime.RunOptions{Sink: k.add})
+	r, err := s.Start(context.Background(), p, &runtime.RunOptions{Sink: k.add})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 200000; i++ {
 		syscall.Getppid()
 	}
-	cancel()
+	// Stop, not an interrupt, which would drop what is left in the ring.
+	r.Stop()
 	res, err := r.Wait()
 	if err != nil {
 		t.Fatal(err)
