@@ -401,6 +401,10 @@ func (r *Run) record(id uint64, rec []byte) {
 		r.pending = append(r.pending, value.Join{Text: text})
 	case codegen.EventSystem:
 		r.pending = append(r.pending, r.system(ev, args))
+	case codegen.EventUnwatch:
+		if len(args) > 0 {
+			r.unwatch(argUint(args[0]))
+		}
 	case codegen.EventExit:
 		if len(args) > 0 {
 			if v, ok := args[0].(value.Int); ok {

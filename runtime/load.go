@@ -56,12 +56,21 @@ type Program struct {
 // ProbeCount is the number bpftrace prints in "Attaching N probes...":
 // BEGIN and END count one each, every other probe one per concrete attach
 // point (a wildcard counts its matches, an attach point that matches
-// nothing counts none).
+// nothing counts none). A usdt probe counts one per location, as bpftrace attaches a uprobe per
+// site (a probe inlined at two places counts two).
 func (p *Program) ProbeCount() int {
 	n := 0
 	for _, pr := range p.AST.Probes {
 		for _, ap := range pr.Attach {
-			n += len(ap.Matches)
+			for _, m := range ap.Matches {
+				if m.Provider == "usdt" {
+					if up, err := USDTProbeFor(m); err == nil && len(up.Locations) > 1 {
+						n += len(up.Locations)
+						continue
+					}
+				}
+				n++
+			}
 		}
 	}
 	return n

@@ -98,9 +98,12 @@ type Run struct {
 	prog    *Program
 	opts    RunOptions
 	ld      *loaded
-	links   []io.Closer
-	probes  []string
 	started time.Time
+
+	linksMu sync.Mutex
+	links   []io.Closer         // nil where unwatch() detached one
+	linkAPs []*lang.AttachPoint // the attach point of each link
+	probes  []string
 
 	// Written by the dispatcher goroutine only.
 	pending []value.Event
@@ -316,11 +319,31 @@ func (r *Run) attach() error {
 				}
 				return err
 			}
+			r.linksMu.Lock()
 			r.links = append(r.links, c)
+			r.linkAPs = append(r.linkAPs, ap)
 			r.probes = append(r.probes, ap.Name())
+			r.linksMu.Unlock()
 		}
 	}
 	return nil
+}
+
+// unwatch detaches the watchpoints on addr (unwatch(addr)); the run goes
+// on.
+func (r *Run) unwatch(addr uint64) {
+	r.linksMu.Lock()
+	var cs []io.Closer
+	for i, ap := range r.linkAPs {
+		if (ap.Provider == "watchpoint" || ap.Provider == "asyncwatchpoint") && ap.Address == addr && r.links[i] != nil {
+			cs = append(cs, r.links[i])
+			r.links[i] = nil
+		}
+	}
+	r.linksMu.Unlock()
+	if len(cs) > 0 {
+		go CloseAll(cs)
+	}
 }
 
 // attachOrder is the order probes are attached in, bpftrace's: the kernel
@@ -458,11 +481,14 @@ func (r *Run) finish() (*RunResult, error) {
 		r.discard.Store(true)
 	}
 	var errs []error
-	rest, err := detachAll(r.links)
+	r.linksMu.Lock()
+	links := r.links
+	r.links, r.linkAPs = nil, nil
+	r.linksMu.Unlock()
+	rest, err := detachAll(links)
 	if err != nil {
 		errs = append(errs, err)
 	}
-	r.links = nil
 	r.s.release(rest)
 	d := r.s.disp
 	if err := d.barrier(); err != nil {
