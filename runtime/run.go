@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -549,15 +548,4 @@ func (r *Run) mapErrors() []value.Event {
 			names[i], n, r.s.opts.MaxMapEntries)})
 	}
 	return out
-}
-
-// sortedMapNames lists the names of maps, sorted (for callers that print
-// several runs' maps).
-func sortedMapNames(maps []*value.Map) []string {
-	names := make([]string, len(maps))
-	for i, m := range maps {
-		names[i] = m.Name
-	}
-	sort.Strings(names)
-	return names
 }

@@ -146,7 +146,11 @@ func (s *Session) Types() *SystemTypes { return s.types }
 
 // Options returns the options the session was created with (defaults
 // filled in).
-func (s *Session) Options() SessionOptions { return s.opts }
+func (s *Session) Options() SessionOptions {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.opts
+}
 
 // MapTypes returns the fixed types of the session's maps, by name: what
 // lang.Config.Session takes, so that a later program's use of a map is
