@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -83,6 +84,7 @@ func runProgram(f *cliFlags, stdin io.Reader, stdout, stderr io.Writer) int {
 		// The process exits when the run ends: releasing perf events
 		// would delay that exit by tens of ms per tracepoint.
 		HandOffRelease: true,
+		VerifierStats:  f.Verbose > 0,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "ERROR: %v\n", err)
@@ -173,7 +175,7 @@ func runProgram(f *cliFlags, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 255
 	}
 	if f.Verbose > 0 {
-		printProgramInfo(stderr, prog)
+		printProgramInfo(stderr, prog, run.VerifierStats())
 	}
 	res, err := run.Wait()
 	signal.Stop(sigs)
@@ -269,14 +271,27 @@ func printStartError(stderr io.Writer, err error, src []byte, verbose bool) {
 	}
 }
 
-// printProgramInfo is -v: what was loaded.
-func printProgramInfo(w io.Writer, p *runtime.Program) {
+// printProgramInfo is -v: each program that was loaded, its size, and
+// the verifier's statistics.
+func printProgramInfo(w io.Writer, p *runtime.Program, stats map[string]string) {
 	for _, pr := range p.Object.Programs {
 		n := 0
 		for _, ins := range pr.Spec.Instructions {
 			n += int(ins.Size() / 8)
 		}
-		fmt.Fprintf(w, "Program %s (%s, %s): %d instructions\n", pr.Name, pr.Kind, pr.Spec.Type, n)
+		what := pr.Kind.String()
+		if len(pr.Attach) > 0 {
+			what = pr.Attach[0].Name()
+			if len(pr.Attach) > 1 {
+				what += fmt.Sprintf(" and %d more", len(pr.Attach)-1)
+			}
+		}
+		fmt.Fprintf(w, "Program %s (%s, %s): %d instructions\n", pr.Name, what, pr.Spec.Type, n)
+		if st := stats[pr.Name]; st != "" {
+			for _, line := range strings.Split(st, "\n") {
+				fmt.Fprintf(w, "    %s\n", line)
+			}
+		}
 	}
 }
 

@@ -270,6 +270,7 @@ type loaded struct {
 	progs   map[string]*ebpf.Program
 	private map[string]*ebpf.Map
 	created []string
+	stats   map[string]string // the verifier's statistics per program (VerifierStats)
 }
 
 // LoadError is a program the kernel refused: the verifier rejected it, or
@@ -317,7 +318,8 @@ func (s *Session) load(p *Program) (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	ld := &loaded{progs: make(map[string]*ebpf.Program), private: make(map[string]*ebpf.Map), created: created}
+	ld := &loaded{progs: make(map[string]*ebpf.Program), private: make(map[string]*ebpf.Map), created: created,
+		stats: make(map[string]string)}
 	fail := func(err error) (*loaded, error) {
 		ld.close()
 		s.dropMaps(created)
@@ -353,7 +355,11 @@ func (s *Session) load(p *Program) (*loaded, error) {
 			for mn, ms := range spec.Maps {
 				one.Maps[mn] = ms.Copy()
 			}
-			coll, err := ebpf.NewCollectionWithOptions(one, ebpf.CollectionOptions{MapReplacements: repl, Cache: s.cache})
+			co := ebpf.CollectionOptions{MapReplacements: repl, Cache: s.cache}
+			if s.opts.VerifierStats {
+				co.Programs.LogLevel = ebpf.LogLevelStats
+			}
+			coll, err := ebpf.NewCollectionWithOptions(one, co)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -362,7 +368,11 @@ func (s *Session) load(p *Program) (*loaded, error) {
 				}
 				return
 			}
-			ld.progs[name] = coll.DetachProgram(name)
+			prog := coll.DetachProgram(name)
+			ld.progs[name] = prog
+			if log := strings.TrimSpace(prog.VerifierLog); log != "" {
+				ld.stats[name] = log
+			}
 			coll.Close()
 		}()
 	}

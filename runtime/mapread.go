@@ -12,6 +12,7 @@ import (
 	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 
+	"github.com/tracebook/tracebook/lang"
 	"github.com/tracebook/tracebook/runtime/codegen"
 	"github.com/tracebook/tracebook/runtime/value"
 )
@@ -345,4 +346,40 @@ func readU64Array(m *ebpf.Map) ([]uint64, error) {
 		out[i] = binary.LittleEndian.Uint64(buf)
 	}
 	return out, nil
+}
+
+// EncodeKey lays out a key's parts as the map stores them (the inverse of
+// Decoder.Key) for integer and string parts, which is what a user names a
+// key with; a scalar map's key is all zeros.
+func EncodeKey(l *codegen.MapLayout, parts []value.Value) ([]byte, error) {
+	key := make([]byte, l.KeySize)
+	if !l.Keyed {
+		return key, nil
+	}
+	if len(parts) != len(l.Keys) {
+		return nil, fmt.Errorf("%s takes %d key parts, not %d", l.Name, len(l.Keys), len(parts))
+	}
+	for i, kp := range l.Keys {
+		dst := key[kp.Offset : kp.Offset+kp.Type.Size]
+		switch v := parts[i].(type) {
+		case value.Int:
+			if kp.Type.Kind != lang.KindInt {
+				return nil, fmt.Errorf("%s: key part %d is a %s, not an integer", l.Name, i+1, kp.Type)
+			}
+			for b := 0; b < len(dst); b++ {
+				dst[b] = byte(v.Bits >> (8 * b))
+			}
+		case value.Str:
+			if kp.Type.Kind != lang.KindString {
+				return nil, fmt.Errorf("%s: key part %d is a %s, not a string", l.Name, i+1, kp.Type)
+			}
+			if len(v.S) >= len(dst) {
+				return nil, fmt.Errorf("%s: key %q is longer than the map's strings (%d bytes)", l.Name, v.S, len(dst)-1)
+			}
+			copy(dst, v.S)
+		default:
+			return nil, fmt.Errorf("%s: cannot name a key part of type %s from user space", l.Name, kp.Type)
+		}
+	}
+	return key, nil
 }

@@ -237,6 +237,17 @@ func (r *Run) Status() value.Status {
 	return st
 }
 
+// VerifierStats returns, with SessionOptions.VerifierStats, what the
+// verifier said about each program it accepted ("processed 45 insns ...
+// peak_states 3 mark_read 1"), by codegen program name.
+func (r *Run) VerifierStats() map[string]string {
+	out := make(map[string]string, len(r.ld.stats))
+	for k, v := range r.ld.stats {
+		out[k] = v
+	}
+	return out
+}
+
 // Info describes the run for Session.Runs.
 func (r *Run) Info() RunInfo {
 	ri := RunInfo{ID: r.id, Name: r.prog.Name, Probes: append([]string(nil), r.probes...), Started: r.started,

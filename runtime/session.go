@@ -54,6 +54,9 @@ type SessionOptions struct {
 	// process by Close instead of being closed there (release.go). The
 	// program must call ReleaseMain when ReleaseEnv is set.
 	HandOffRelease bool
+	// VerifierStats loads programs with the verifier's statistics
+	// (LogLevelStats), which Run.VerifierStats returns (the CLI's -v).
+	VerifierStats bool
 }
 
 // A Session owns everything that outlives one program: the bpftrace maps
@@ -269,6 +272,24 @@ func (s *Session) ZeroMap(name string) error {
 		return fmt.Errorf("no map %s in this session", name)
 	}
 	return ZeroMap(sm.m, sm.layout.PerCPU)
+}
+
+// DeleteKey deletes one entry of a session map, as delete(@m[k]) does;
+// the key's parts are integers or strings (EncodeKey). Deleting a key that
+// is not there is not an error.
+func (s *Session) DeleteKey(name string, parts []value.Value) error {
+	sm := s.bpfMap(name)
+	if sm == nil {
+		return fmt.Errorf("no map %s in this session", name)
+	}
+	key, err := EncodeKey(sm.layout, parts)
+	if err != nil {
+		return err
+	}
+	if err := sm.m.Delete(key); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+		return fmt.Errorf("deleting from %s: %w", name, CleanError(err))
+	}
+	return nil
 }
 
 // MapSummary describes one session map, for a notebook's %maps.

@@ -509,6 +509,12 @@ func TestSessionMapActions(t *testing.T) {
 		t.Errorf("@d after delete = %v", got)
 	}
 	// The same actions from user space.
+	if err := s.DeleteKey("@d", []value.Value{value.Int{Bits: 2, Signed: true, Size: 8}}); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := s.ReadMap("@d", 0); len(m.Entries) != 0 {
+		t.Errorf("@d after DeleteKey has %d entries", len(m.Entries))
+	}
 	if err := s.ZeroMap("@a"); err != nil {
 		t.Fatal(err)
 	}
@@ -525,7 +531,7 @@ func TestSessionMapActions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sums) != 4 || sums[0].Name != "@a" || sums[1].Name != "@d" || sums[1].Entries != 1 || sums[1].Origin != "actions" {
+	if len(sums) != 4 || sums[0].Name != "@a" || sums[1].Name != "@d" || sums[1].Entries != 0 || sums[1].Origin != "actions" {
 		t.Errorf("Maps() = %+v", sums)
 	}
 }
