@@ -40,7 +40,8 @@
 //	// statement, with the verifier log as Detail) or *AttachError.
 //
 //	// While it runs: run.Status() for the status line, s.ReadMap(name,
-//	// limit) for live snapshots.
+//	// limit) for live snapshots (limit keeps the largest entries and marks
+//	// the snapshot Truncated).
 //
 //	// The run ends on exit(), when ctx is cancelled (the interrupt
 //	// button), when Duration elapses, when its -c command (Child) or -p
@@ -51,6 +52,12 @@
 //	// exit (render.ExitText). res.Result: a cell's trailing bare @m.
 //
 // A cell made only of statements outside probes ends once they ran.
+//
+// # Maps from user space
+//
+// Session.MapNames, ReadMap and ReadMaps read; ClearMap, ZeroMap and
+// DeleteKey act as clear(), zero() and delete() do; Maps summarises each
+// map for %maps (types, entries, memory, the program that fixed its types).
 //
 // # Background runs
 //
