@@ -136,14 +136,16 @@ func EventBundle(e value.Event, opts Options) Bundle {
 	return nil
 }
 
-// SeriesBundle is the display of a map over time: its latest text, and
-// the time-series plot once there are two snapshots.
+// SeriesBundle is the display of a map printed again and again: its plot
+// over time (a line per key, or a heatmap for histograms). Each print's
+// own text went out as it came, so text/plain here only says what the
+// plot shows ("@x over time: 5 prints in 4.0s"), and there is no JSON:
+// bpftrace has no such object.
 func SeriesBundle(s *Series, opts Options) Bundle {
 	if s == nil || len(s.Snaps) == 0 {
 		return Bundle{MIMEText: ""}
 	}
-	last := s.Snaps[len(s.Snaps)-1].Map
-	b := Bundle{MIMEText: MapText(last, 0, 0)}
+	b := Bundle{MIMEText: fmt.Sprintf("%s over time: %d %s in %s", s.Name, s.Len(), plural(s.Len(), "print", "prints"), formatSeconds(s.Span().Round(100*time.Millisecond)))}
 	if !opts.NoPlots {
 		if svg := SeriesSVG(s, opts); svg != "" {
 			b[MIMESVG] = svg
@@ -241,9 +243,10 @@ func StatusHTML(st value.Status) string {
 // LiveBundle is the live display of a running cell: the status line, then
 // every map the cell writes, in bpftrace's order. text/plain is the status
 // line and the maps' exact text; text/html shows each map's plot or table
-// (or its text, for scalars), followed by its history when the timeline
-// holds at least three snapshots of it (a line per key, a heatmap for
-// histograms). tl may be nil.
+// (or its text, for scalars), followed by a small panel of its history
+// when the timeline has enough of it: a line per key (per second for
+// counts and sums when the timeline plots deltas), a heatmap for
+// histograms. tl may be nil.
 func LiveBundle(maps []*value.Map, st value.Status, tl *Timeline, opts Options) Bundle {
 	opts = opts.withDefaults()
 	var text strings.Builder
@@ -252,6 +255,8 @@ func LiveBundle(maps []*value.Map, st value.Status, tl *Timeline, opts Options) 
 	var h strings.Builder
 	h.WriteString(`<div class="tracebook-live">`)
 	h.WriteString(StatusHTML(st))
+	small := opts
+	small.compact = true
 	for _, m := range SortMaps(maps) {
 		t := MapText(m, 0, 0)
 		text.WriteString(t)
@@ -265,9 +270,9 @@ func LiveBundle(maps []*value.Map, st value.Status, tl *Timeline, opts Options) 
 			h.WriteString(PreHTML(strings.TrimRight(t, "\n")))
 		}
 		if tl != nil && !opts.NoPlots {
-			if s := tl.Series(m.Name); s != nil && s.Len() >= 3 {
-				if svg := SeriesSVG(s, opts); svg != "" {
-					h.WriteString(`<div>` + inlineSVG(svg) + `</div>`)
+			if s := tl.Series(m.Name); s != nil && s.Len() >= 3 && SeriesPlottable(m) {
+				if svg := SeriesSVG(s, small); svg != "" {
+					h.WriteString(`<div class="tracebook-over-time">` + inlineSVG(svg) + `</div>`)
 				}
 			}
 		}

@@ -16,6 +16,9 @@ type Options struct {
 	TableRows int
 	// NoPlots leaves SVG out of bundles (text, HTML and JSON only).
 	NoPlots bool
+
+	// compact draws time series as the live display's small panels.
+	compact bool
 }
 
 func (o Options) withDefaults() Options {

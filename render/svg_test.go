@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,6 +22,9 @@ type svgDoc struct {
 	fills  map[string]int // fill colour (lower case) -> shapes
 	width  string
 	rects  []map[string]string
+	// polylines and circles: the lines and lone points of a time series.
+	polylines []map[string]string
+	circles   []map[string]string
 }
 
 func parseSVG(t *testing.T, s string) svgDoc {
@@ -59,8 +63,13 @@ func parseSVG(t *testing.T, s string) svgDoc {
 			if fill != "" && (tok.Name.Local == "path" || tok.Name.Local == "rect") {
 				d.fills[fill]++
 			}
-			if tok.Name.Local == "rect" {
+			switch tok.Name.Local {
+			case "rect":
 				d.rects = append(d.rects, attrs)
+			case "polyline":
+				d.polylines = append(d.polylines, attrs)
+			case "circle":
+				d.circles = append(d.circles, attrs)
 			}
 		case xml.CharData:
 			cur.Write(tok)
@@ -276,16 +285,15 @@ func TestSeriesSVG(t *testing.T) {
 			t.Errorf("lines: missing %q", w)
 		}
 	}
+	if len(d.polylines) != 5 {
+		t.Errorf("%d polylines, want one per key (5)", len(d.polylines))
+	}
 	d = parseSVG(t, SeriesSVG(hs, Options{}))
 	if !d.hasText("@lat over time") || !d.hasText("[8K, 16K)") {
 		t.Errorf("heatmap texts: %q", d.texts)
 	}
-	cells := 0
-	for fill, n := range d.fills {
-		if fill != "#ffffff" && fill != "#000000" {
-			cells += n
-		}
-	}
+	// One rect per non-empty bucket of each snapshot, with its bucket,
+	// time and count as a title.
 	want := 0
 	for _, sn := range hs.Snaps {
 		for _, c := range sn.Map.Entries[0].Value.(value.Hist).Buckets {
@@ -294,8 +302,11 @@ func TestSeriesSVG(t *testing.T) {
 			}
 		}
 	}
-	if cells != want {
-		t.Errorf("%d heatmap cells, want %d", cells, want)
+	if len(d.rects) != want {
+		t.Errorf("%d heatmap cells, want %d", len(d.rects), want)
+	}
+	if !slices.Contains(d.titles, "[8K, 16K) at 0s: 70") {
+		t.Errorf("no cell title for [8K, 16K) at 0s in %q", d.titles[:min(len(d.titles), 5)])
 	}
 	one := NewSeries("@x")
 	one.Add(time.Now(), newMap("@x", value.MapCount).add(nil, 1).done())
