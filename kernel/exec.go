@@ -162,13 +162,18 @@ func (nb *Notebook) runCell(ctx context.Context, name string, cell cellSource, o
 	write := out.Stream
 	runCtx := ctx
 	if cell.run.bg {
-		bg = &bgRun{cell: name, prog: prog, set: set, opts: c.opts}
+		bg = &bgRun{cell: name, prog: prog, set: set, opts: c.opts, idPrefix: fmt.Sprintf("tracebook-%s-%s", nb.id, name)}
 		sink, write = bg.events, bg.write
 		// A background run outlives the cell: only %stop, %reset,
 		// exit() or its duration end it.
 		runCtx = context.Background()
-	} else if attachable(prog) {
-		c.live = newLiveDisplay(c)
+	} else {
+		if set.Format != "json" {
+			c.prints = newPrintSeries(fmt.Sprintf("tracebook-%s-%s", nb.id, name), c.opts)
+		}
+		if attachable(prog) {
+			c.live = newLiveDisplay(c)
+		}
 	}
 	var child *runtime.Child
 	if cell.run.command != "" {
@@ -335,8 +340,9 @@ type cellRun struct {
 	opts       render.Options
 	attachTime time.Duration
 
-	live  *liveDisplay
-	child *runtime.Child
+	live   *liveDisplay
+	prints *printSeries // maps printed again and again (exec_series.go)
+	child  *runtime.Child
 
 	pipes sync.WaitGroup // the -c command's output copiers
 }
@@ -344,15 +350,19 @@ type cellRun struct {
 // events is the run's sink: printf-like output to the streams, print()
 // of maps and values as displays.
 func (c *cellRun) events(batch []value.Event) {
-	publishEvents(c.out, batch, c.set.Format == "json", c.opts, c.live)
+	publishEvents(c.out, batch, c.set.Format == "json", c.opts, c.live, c.prints, time.Now())
 }
 
 // publishEvents shows a batch of events. A clear-screen escape in text
 // output (printf("\033[2J"), or system("clear")'s output, the idiom of
 // top-like bpftrace tools) clears the cell's output instead; the live
-// display, if any, is shown again at its next tick.
-func publishEvents(out Publisher, batch []value.Event, json bool, opts render.Options, live *liveDisplay) {
+// display, if any, is shown again at its next tick. Prints of a map that
+// make a time series go through ps (nil for none), which dates them at.
+func publishEvents(out Publisher, batch []value.Event, json bool, opts render.Options, live *liveDisplay, ps *printSeries, at time.Time) {
 	for _, e := range batch {
+		if pm, ok := e.(value.PrintMap); ok && !json && ps.show(out, pm, at) {
+			continue
+		}
 		if !json {
 			if b := render.EventBundle(e, opts); b != nil {
 				out.Display(Bundle{Data: map[string]any(b)}, "")
@@ -416,6 +426,7 @@ func (c *cellRun) wait() *runtime.RunResult {
 	if c.live != nil {
 		c.live.finish(res)
 	}
+	c.prints.final(c.out)
 	c.showMaps(res)
 	return res
 }

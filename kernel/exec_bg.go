@@ -32,6 +32,8 @@ type bgRun struct {
 	child *runtime.Child
 	set   settings
 	opts  render.Options
+	// idPrefix starts the display ids of its outputs.
+	idPrefix string
 
 	mu      sync.Mutex
 	outputs []bgOutput
@@ -42,6 +44,7 @@ type bgRun struct {
 // of its -c command's output.
 type bgOutput struct {
 	ev     value.Event
+	at     time.Time // when it arrived, for prints that make a series
 	stream string
 	text   string
 }
@@ -58,8 +61,9 @@ func (b *bgRun) keep(o bgOutput) {
 
 // events is a background run's sink.
 func (b *bgRun) events(batch []value.Event) {
+	now := time.Now()
 	for _, e := range batch {
-		b.keep(bgOutput{ev: e})
+		b.keep(bgOutput{ev: e, at: now})
 	}
 }
 
@@ -75,13 +79,18 @@ func (b *bgRun) replay(out Publisher) {
 	if dropped > 0 {
 		out.Stream("stderr", fmt.Sprintf("[%d earlier outputs of the background run were not kept]\n", dropped))
 	}
+	var ps *printSeries
+	if b.set.Format != "json" {
+		ps = newPrintSeries(b.idPrefix+"-bg", b.opts)
+	}
 	for _, o := range outputs {
 		if o.ev != nil {
-			publishEvents(out, []value.Event{o.ev}, b.set.Format == "json", b.opts, nil)
+			publishEvents(out, []value.Event{o.ev}, b.set.Format == "json", b.opts, nil, ps, o.at)
 		} else {
 			out.Stream(o.stream, o.text)
 		}
 	}
+	ps.final(out)
 }
 
 // addBackground registers a started background run and tells the user.

@@ -18,8 +18,16 @@ import (
 // at most settings.Rate times a second (five by default, which is also the
 // publisher's cap), and at most once a second when a map is keyed by
 // stacks: a flame graph is a big SVG, and redrawing it five times a second
-// would flood the notebook. When the run ends, the display keeps only the
-// final status line: the maps themselves follow as the exit dump.
+// would flood the notebook, or when a drawing grows past liveBigBundle.
+// When the run ends, the display keeps only the final status line: the
+// maps themselves follow as the exit dump.
+//
+// Each map's picture is followed by a small panel of its history once
+// there is enough of it: the maps are added to a timeline once a second
+// (liveSampleEvery), and the panel plots what they gained per second (a
+// line per key for counts and sums, a heatmap for histograms; other kinds
+// as they are). A map the cell prints again and again shows the series of
+// its prints there instead (exec_series.go).
 
 // liveEntries bounds the entries read per map for a redraw: the largest
 // ones (those bpftrace prints last) are what a plot shows, and reading a
@@ -27,8 +35,16 @@ import (
 const liveEntries = 500
 
 // flameInterval is the slowest redraw, for cells whose maps draw as flame
-// graphs.
+// graphs, and for displays bigger than liveBigBundle.
 const flameInterval = time.Second
+
+// liveBigBundle is the size of a drawing (its HTML) past which the display
+// is redrawn at most once a second.
+const liveBigBundle = 256 << 10
+
+// liveSampleEvery is how often the maps read for a redraw are added to
+// their history.
+const liveSampleEvery = time.Second
 
 type liveDisplay struct {
 	c        *cellRun
@@ -36,6 +52,7 @@ type liveDisplay struct {
 	names    []string
 	interval time.Duration
 	tl       render.Timeline
+	sampled  time.Time // when tl last got the maps
 	shown    bool
 	// reshow is set when the cell's output was cleared (a clear-screen
 	// escape): the display must be shown again, not updated.
@@ -49,6 +66,7 @@ func newLiveDisplay(c *cellRun) *liveDisplay {
 		id:       fmt.Sprintf("tracebook-%s-%s", c.nb.id, c.name),
 		names:    writtenMapNames(c.prog),
 		interval: c.set.interval(),
+		tl:       render.Timeline{Deltas: true},
 	}
 	if stackKeyed(c.prog, l.names) && l.interval < flameInterval {
 		l.interval = flameInterval
@@ -87,28 +105,54 @@ func (l *liveDisplay) follow(run *runtime.Run) {
 		case <-run.Done():
 			return
 		case <-t.C:
-			l.draw(true)
+			if size := l.draw(true); size > liveBigBundle && l.interval < flameInterval {
+				l.interval = flameInterval
+				t.Reset(l.interval)
+			}
 		}
 	}
 }
 
-// draw reads the maps and shows or redraws the display.
-func (l *liveDisplay) draw(readMaps bool) {
+// draw reads the maps and shows or redraws the display. It returns the
+// size of the drawing's HTML.
+func (l *liveDisplay) draw(readMaps bool) int {
 	var maps []*value.Map
 	if readMaps && len(l.names) > 0 {
 		// A map the run is clearing at this moment may fail to read; the
 		// next redraw shows it.
 		maps, _ = l.c.nb.sess.ReadMaps(l.names, liveEntries)
-		l.tl.Add(time.Now(), maps...)
+		if now := time.Now(); now.Sub(l.sampled) >= liveSampleEvery {
+			l.tl.Add(now, maps...)
+			l.sampled = now
+		}
 	}
 	st := l.run.Status()
-	b := Bundle{Data: map[string]any(render.LiveBundle(maps, st, &l.tl, l.c.opts)), Metadata: l.metadata(st)}
+	b := Bundle{Data: map[string]any(l.render(maps, st)), Metadata: l.metadata(st)}
 	if !l.shown || l.reshow.Swap(false) {
 		l.c.out.Display(b, l.id)
 		l.shown = true
-		return
+	} else {
+		l.c.out.UpdateDisplay(b, l.id)
 	}
-	l.c.out.UpdateDisplay(b, l.id)
+	h, _ := b.Data[render.MIMEHTML].(string)
+	return len(h)
+}
+
+// render draws the display: the sampled history of each map, or the
+// series of its prints when it has one.
+func (l *liveDisplay) render(maps []*value.Map, st value.Status) render.Bundle {
+	ps := l.c.prints
+	if ps == nil {
+		return render.LiveBundle(maps, st, &l.tl, l.c.opts)
+	}
+	var view render.Timeline
+	for _, n := range l.tl.Names() {
+		view.Put(l.tl.Series(n))
+	}
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	ps.putInto(&view)
+	return render.LiveBundle(maps, st, &view, l.c.opts)
 }
 
 // metadata travels with every drawing (an update replaces the
