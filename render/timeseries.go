@@ -64,6 +64,11 @@ type Series struct {
 	// count or bucket that went down was cleared and counts from zero.
 	// Other kinds are plotted as they are.
 	Deltas bool
+	// Start is when the series counts from (the start of the run whose
+	// maps it reads): the time axis reads seconds since Start, and the
+	// first column of a heatmap covers the time from Start to the first
+	// snapshot. The zero Start is the first snapshot.
+	Start time.Time
 
 	cacheKey string
 	cacheSVG string
@@ -105,8 +110,9 @@ func (s *Series) Span() time.Duration {
 // Timeline holds one Series per map name, for a display that reads many
 // maps at each tick.
 type Timeline struct {
-	// Deltas is given to every series the timeline starts.
+	// Deltas and Start are given to every series the timeline starts.
 	Deltas bool
+	Start  time.Time
 
 	series map[string]*Series
 	order  []string
@@ -118,7 +124,7 @@ func (t *Timeline) Add(at time.Time, maps ...*value.Map) {
 		s := t.series[m.Name]
 		if s == nil {
 			s = NewSeries(m.Name)
-			s.Deltas = t.Deltas
+			s.Deltas, s.Start = t.Deltas, t.Start
 			t.Put(s)
 		}
 		s.Add(at, m)
@@ -173,8 +179,8 @@ func SeriesSVG(s *Series, opts Options) string {
 		return ""
 	}
 	opts = opts.withDefaults()
-	key := fmt.Sprintf("%d %d %d %v %d %d", len(s.Snaps), s.Snaps[0].At.UnixNano(), s.Snaps[len(s.Snaps)-1].At.UnixNano(),
-		s.Deltas, int(opts.Width), opts.Lines)
+	key := fmt.Sprintf("%d %d %d %v %d %d %d", len(s.Snaps), s.Snaps[0].At.UnixNano(), s.Snaps[len(s.Snaps)-1].At.UnixNano(),
+		s.Deltas, s.Start.UnixNano(), int(opts.Width), opts.Lines)
 	if opts.compact {
 		key += " compact"
 	}
@@ -237,13 +243,41 @@ func (s *Series) pick(n int) []int {
 	return append(idx, k-1)
 }
 
-// secondsAt is the time of each picked snapshot since the first.
+// origin is the time the axis counts from: Start, or the first
+// snapshot (when Start is unset or not before it).
+func (s *Series) origin() time.Time {
+	if !s.Start.IsZero() && s.Start.Before(s.Snaps[0].At) {
+		return s.Start
+	}
+	return s.Snaps[0].At
+}
+
+// secondsAt is the time of each picked snapshot since the origin.
 func (s *Series) secondsAt(idx []int) []float64 {
+	o := s.origin()
 	xs := make([]float64, len(idx))
 	for p, i := range idx {
-		xs[p] = s.Snaps[i].At.Sub(s.Snaps[0].At).Seconds()
+		xs[p] = s.Snaps[i].At.Sub(o).Seconds()
 	}
 	return xs
+}
+
+// axisLabel names the time axis.
+func (s *Series) axisLabel() string {
+	if s.origin().Equal(s.Snaps[0].At) {
+		return "seconds"
+	}
+	return "seconds since the start"
+}
+
+// roundedEnd widens an axis ending just short of a whole number (the last
+// of prints a second apart comes a few milliseconds early) to that number,
+// so it gets its tick.
+func roundedEnd(max, span float64) float64 {
+	if c := math.Ceil(max); c-max < 0.05*span {
+		return c
+	}
+	return max
 }
 
 // track is one key's line: a y for each picked snapshot, where defined.
@@ -375,7 +409,7 @@ func LinesSVG(s *Series, opts Options) string {
 	}
 	p := newPlot()
 	p.Title.Text = title
-	p.X.Label.Text = "seconds"
+	p.X.Label.Text = s.axisLabel()
 	p.Y.Label.Text = unit
 	p.Y.Tick.Marker = countTicks{}
 	p.X.Tick.Marker = plot.TickerFunc(func(min, max float64) []plot.Tick {
@@ -393,6 +427,8 @@ func LinesSVG(s *Series, opts Options) string {
 	if p.Y.Max <= p.Y.Min {
 		p.Y.Max = p.Y.Min + 1
 	}
+	p.X.Min = min(p.X.Min, 0)
+	p.X.Max = roundedEnd(p.X.Max, p.X.Max-p.X.Min)
 	height := 300.0
 	if opts.compact {
 		height = 180
@@ -630,7 +666,8 @@ func HeatmapSVG(s *Series, opts Options) string {
 		return ""
 	}
 	names, _ := histRows(proto, lo, hi)
-	hm := &heatCells{ov: &svgOverlay{}, vals: vals, lo: lo, hi: hi, xs: xs, max: top, names: names, deltas: deltas, titles: !opts.compact}
+	hm := &heatCells{ov: &svgOverlay{}, vals: vals, lo: lo, hi: hi, xs: xs, max: top, names: names, deltas: deltas, titles: !opts.compact,
+		fromZero: !s.origin().Equal(s.Snaps[0].At)}
 	p := newPlot()
 	p.Title.Text = s.Name + " over time"
 	if deltas {
@@ -640,7 +677,7 @@ func HeatmapSVG(s *Series, opts Options) string {
 	if len(last.Entries) > 1 || (len(last.Entries) > 0 && len(last.Entries[0].Key) > 0) {
 		p.Title.Text += " (all keys)"
 	}
-	p.X.Label.Text = "seconds"
+	p.X.Label.Text = s.axisLabel()
 	p.Add(hm)
 	row := float64(rowPx)
 	if opts.compact {
@@ -662,13 +699,14 @@ func HeatmapSVG(s *Series, opts Options) string {
 	p.X.Tick.Marker = plot.TickerFunc(func(min, max float64) []plot.Tick {
 		return niceTicks(min, max, 6, false, humanNumber)
 	})
+	p.X.Max = roundedEnd(p.X.Max, p.X.Max-p.X.Min)
 	height := float64(hi-lo+1)*row + 100
 	c := svgCanvas(opts.Width, height)
 	dc := drawCanvas(c)
 	p.Draw(cropBottom(dc, 20))
-	unit := "count per bucket and snapshot"
+	unit := "count in each cell"
 	if deltas {
-		unit = "count per bucket per second"
+		unit = "count per second in each cell"
 	}
 	drawScale(dc, top, unit)
 	return hm.ov.spliceInto(svgString(c))
@@ -698,17 +736,19 @@ func drawScale(dc draw.Canvas, top float64, unit string) {
 }
 
 // heatCells is the heatmap's cells, written into the overlay as rects.
-// Column p spans from the previous snapshot's time to its own (the first
-// as wide as the second).
+// Column p spans from the previous snapshot's time to its own: what a
+// print shows happened since the print before. The first spans from the
+// series' start (fromZero), or is as wide as the second.
 type heatCells struct {
-	ov     *svgOverlay
-	vals   [][]float64
-	lo, hi int
-	xs     []float64
-	max    float64
-	names  []string
-	deltas bool
-	titles bool
+	ov       *svgOverlay
+	vals     [][]float64
+	lo, hi   int
+	xs       []float64
+	max      float64
+	names    []string
+	deltas   bool
+	titles   bool
+	fromZero bool
 }
 
 func (h *heatCells) span(i int) (x0, x1 float64) {
@@ -716,6 +756,8 @@ func (h *heatCells) span(i int) (x0, x1 float64) {
 	switch {
 	case i > 0:
 		x0 = h.xs[i-1]
+	case h.fromZero:
+		x0 = 0
 	case len(h.xs) > 1:
 		x0 = x1 - (h.xs[1] - h.xs[0])
 	default:
@@ -772,8 +814,10 @@ func heatColor(v, top float64) color.RGBA {
 	if top > 0 && v < top {
 		t = math.Log1p(v) / math.Log1p(top)
 	}
+	// Viridis from its yellow end, led by a paler yellow so that a few
+	// stray values do not shout.
 	stops := [...][3]float64{
-		{0xfd, 0xe7, 0x25}, {0x5e, 0xc9, 0x62}, {0x21, 0x91, 0x8c}, {0x3b, 0x52, 0x8b}, {0x44, 0x01, 0x54},
+		{0xfb, 0xf3, 0xb0}, {0xfd, 0xe7, 0x25}, {0x5e, 0xc9, 0x62}, {0x21, 0x91, 0x8c}, {0x3b, 0x52, 0x8b}, {0x44, 0x01, 0x54},
 	}
 	f := min(max(t, 0), 1) * float64(len(stops)-1)
 	i := min(int(f), len(stops)-2)

@@ -268,3 +268,31 @@ func TestLiveBundleDeltas(t *testing.T) {
 		t.Error("the put series is not the one shown")
 	}
 }
+
+func TestSeriesStart(t *testing.T) {
+	// Prints a second apart from the start of the run, each a little
+	// early: the axis counts from the start and ends on a whole second.
+	s := &Series{Name: "@c", Start: sec(0)}
+	for i := 1; i <= 3; i++ {
+		s.Add(sec(float64(i)-0.01), counts("@c", "a", i))
+	}
+	d := parseSVG(t, SeriesSVG(s, Options{}))
+	if !d.hasText("seconds since the start") || !d.hasText("0") || !d.hasText("3") {
+		t.Errorf("time axis: %q", d.texts)
+	}
+	// The heatmap's first column covers the time from the start to the
+	// first print.
+	h := &Series{Name: "@h", Start: sec(0)}
+	for i := 1; i <= 2; i++ {
+		b := make([]uint64, HistBuckets)
+		b[5] = uint64(i)
+		h.Add(sec(float64(i)), &value.Map{Name: "@h", Kind: value.MapHist, Entries: []value.Entry{{Value: value.Hist{Buckets: b}}}})
+	}
+	d = parseSVG(t, SeriesSVG(h, Options{}))
+	if len(d.rects) != 2 || d.rects[0]["width"] != d.rects[1]["width"] {
+		t.Errorf("cells %v", d.rects)
+	}
+	if !d.hasText("0") || !d.hasText("seconds since the start") {
+		t.Errorf("heatmap axis: %q", d.texts)
+	}
+}
