@@ -204,8 +204,14 @@ func (nb *Notebook) runCell(ctx context.Context, name string, cell cellSource, o
 	}
 	c.run = run
 	c.attachTime = attached.Sub(t0)
+	// Plots over time count seconds from the run's start.
+	started := time.Now().Add(-run.Status().Elapsed)
+	c.prints.setStart(started)
+	if c.live != nil {
+		c.live.tl.Start = started
+	}
 	if bg != nil {
-		bg.run, bg.child = run, child
+		bg.run, bg.child, bg.started = run, child, started
 		nb.addBackground(bg, c.attachTime, out)
 		return nil
 	}

@@ -34,6 +34,7 @@ type bgRun struct {
 	opts  render.Options
 	// idPrefix starts the display ids of its outputs.
 	idPrefix string
+	started  time.Time
 
 	mu      sync.Mutex
 	outputs []bgOutput
@@ -82,6 +83,7 @@ func (b *bgRun) replay(out Publisher) {
 	var ps *printSeries
 	if b.set.Format != "json" {
 		ps = newPrintSeries(b.idPrefix+"-bg", b.opts)
+		ps.setStart(b.started)
 	}
 	for _, o := range outputs {
 		if o.ev != nil {

@@ -42,6 +42,7 @@ type printSeries struct {
 	opts   render.Options
 
 	mu    sync.Mutex
+	start time.Time // of the run: the series count seconds from it
 	maps  map[string]*printed
 	order []string
 }
@@ -76,6 +77,7 @@ func (ps *printSeries) show(out Publisher, e value.PrintMap, at time.Time) bool 
 	p := ps.maps[name]
 	if p == nil {
 		p = &printed{series: render.NewSeries(name)}
+		p.series.Start = ps.start
 		ps.maps[name] = p
 		ps.order = append(ps.order, name)
 	}
@@ -101,6 +103,19 @@ func (ps *printSeries) show(out Publisher, e value.PrintMap, at time.Time) bool 
 	}
 	out.Display(Bundle{Data: map[string]any(render.PrintMapBundle(e, ps.opts))}, id)
 	return true
+}
+
+// setStart tells when the run started (once its probes were attached).
+func (ps *printSeries) setStart(t time.Time) {
+	if ps == nil {
+		return
+	}
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	ps.start = t
+	for _, p := range ps.maps {
+		p.series.Start = t
+	}
 }
 
 // printView is the map a print shows: its top entries when print() was

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Maps printed again and again, and the live display's history panels,
@@ -220,4 +221,24 @@ func TestNotebookPrintNoSeries(t *testing.T) {
 	if plots < 3 {
 		t.Errorf("%d prints with their flame graph:\n%s", plots, c.text(t))
 	}
+}
+
+// A background run's prints are replayed by %stop, and make a series
+// there too, dated as they arrived.
+func TestNotebookBackgroundPrintSeries(t *testing.T) {
+	n := startNotebook(t)
+	n.ok("%%bg\ntracepoint:sched:sched_switch { @bgsw = count(); }\ninterval:ms:300 { print(@bgsw); clear(@bgsw); }")
+	time.Sleep(1500 * time.Millisecond)
+	c := n.ok("%stop")
+	var texts []string
+	for _, d := range displays(t, c) {
+		texts = append(texts, d.text())
+		if strings.HasPrefix(d.text(), "@bgsw over time: ") {
+			if lines, _, _ := svgShapes(t, d.data["image/svg+xml"].(string)); lines != 1 {
+				t.Errorf("%d polylines for a scalar map", lines)
+			}
+			return
+		}
+	}
+	t.Errorf("no series after the replay: %q", texts)
 }
