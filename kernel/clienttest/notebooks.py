@@ -18,11 +18,17 @@ metadata.tracebook.expect lists:
     "result"             an execute_result
     "live"               a live display (its final status line)
     "text:REGEX"         REGEX matches the cell's text (streams, text/plain)
+    "svg:REGEX"          REGEX matches one of the cell's SVGs (e.g. "<polyline")
+
+Each notebook runs in its own directory, as Jupyter runs a notebook's
+kernel, so its cells can name files beside it (workloads/phases.sh).
 
 With --save, each notebook is written back with its new outputs: that is
-how notebooks/ is refreshed (scripts/notebooks.sh).
+how notebooks/ is refreshed (scripts/refresh-notebooks.sh). With --out DIR,
+the executed notebooks are written to DIR instead, for html_plots.py.
 """
 
+import os
 import re
 import sys
 
@@ -106,6 +112,9 @@ def has(outputs, what):
                    and o.data.get("text/plain", "").startswith("done after") for o in outputs)
     if what.startswith("text:"):
         return re.search(what[5:], cell_text(outputs), re.M) is not None
+    if what.startswith("svg:"):
+        return any(o.output_type in ("display_data", "execute_result") and re.search(what[4:], o.data.get("image/svg+xml", ""))
+                   for o in outputs)
     raise ValueError(f"unknown expectation {what!r}")
 
 
@@ -128,12 +137,13 @@ def check_notebook(path, nb):
     return problems
 
 
-def investigations(paths, save=False):
+def investigations(paths, save=False, out=None):
     failed = False
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         try:
-            NotebookClient(nb, kernel_name=KERNEL, timeout=300, resources={"metadata": {"path": "."}}).execute()
+            NotebookClient(nb, kernel_name=KERNEL, timeout=300,
+                           resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}}).execute()
         except CellExecutionError as e:
             print(f"nbclient {path}: FAILED: {e}")
             failed = True
@@ -144,10 +154,10 @@ def investigations(paths, save=False):
         if problems:
             failed = True
             continue
-        if save:
+        if save or out:
             # The kernelspec name stays the one users install.
             nb.metadata["kernelspec"]["name"] = "tracebook"
-            nbformat.write(nb, path)
+            nbformat.write(nb, os.path.join(out, os.path.basename(path)) if out else path)
         print(f"nbclient {path}: ok ({sum(c.cell_type == 'code' for c in nb.cells)} cells)" + (", saved" if save else ""))
     if failed:
         sys.exit("nbclient: some notebooks failed")
@@ -161,4 +171,10 @@ if __name__ == "__main__":
     else:
         args = sys.argv[1:]
         save = "--save" in args
-        investigations([a for a in args if a != "--save"], save=save)
+        out = None
+        if "--out" in args:
+            i = args.index("--out")
+            out = args[i + 1]
+            del args[i:i + 2]
+            os.makedirs(out, exist_ok=True)
+        investigations([a for a in args if a != "--save"], save=save, out=out)
