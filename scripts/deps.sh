@@ -9,7 +9,7 @@ run)  want="jupyter-notebook jupyter-client python3-ipykernel" ;;
 test) want="bpftrace python3-jupyter-kernel-test python3-nbclient jupyter-nbconvert
             jupyter-console jupyter-client jupyter-notebook python3-ipykernel python3-pexpect
             qemu-system-x86 busybox-static cpio systemtap-sdt-dev gcc bpftool
-            chromium chromium-driver" ;;
+            chromium chromium-driver python3-selenium" ;;
 *) echo "usage: deps.sh run|test" >&2; exit 2 ;;
 esac
 missing=""

@@ -7,6 +7,10 @@
 #   jupyter run           extra argv ignored; the kernel exits with its parent
 #   nbclient              a notebook in the executor's language, and
 #                         notebooks/*.ipynb with the bpftrace executor
+#   nbconvert + Chromium  the executed notebooks (or, when the bpftrace
+#                         kernel did not run, the saved ones) converted
+#                         to HTML and opened in headless Chromium: every
+#                         plot drawn at a non-zero size (html_plots.py)
 #
 # The kernelspec is installed into a throwaway JUPYTER_DATA_DIR (also put
 # first on JUPYTER_PATH), so nothing outside $tmp is touched. Clients use
@@ -84,7 +88,18 @@ for KERNEL in $KERNELS; do
 	run "jupyter_kernel_test" "$PY" -m unittest -v test_tracebook_kernel
 	run "jupyter console" "$PY" console_session.py
 	run "jupyter run" "$PY" jupyter_run.py
-	# shellcheck disable=SC2046
-	run "nbclient" "$PY" notebooks.py $(ls "$PWD"/notebooks/*.ipynb 2>/dev/null || true)
+	out=""
+	case $KERNEL in *-fake) ;; *) out="--out $tmp/executed" ;; esac
+	# shellcheck disable=SC2046,SC2086
+	run "nbclient" "$PY" notebooks.py $out $(ls "$PWD"/notebooks/*.ipynb 2>/dev/null || true)
 done
+
+# The plots of the notebooks nbclient just executed, else of the saved
+# ones, in a browser. html_plots.py fails in CI without Chromium.
+executed=$(ls "$tmp"/executed/*.ipynb 2>/dev/null || ls "$PWD"/notebooks/*.ipynb 2>/dev/null || true)
+if [ -n "$executed" ]; then
+	KERNEL=html
+	# shellcheck disable=SC2086
+	run "nbconvert + chromium" "$PY" html_plots.py $executed
+fi
 exit $status
