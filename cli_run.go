@@ -72,6 +72,10 @@ func runProgram(f *cliFlags, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 255
 	}
 
+	command := ""
+	if child != nil {
+		command = child.Path
+	}
 	sess, err := runtime.NewSession(&runtime.SessionOptions{
 		StrLen:        env.strLen,
 		MaxMapEntries: env.mapKeysMax,
@@ -79,6 +83,7 @@ func runProgram(f *cliFlags, stdin io.Reader, stdout, stderr io.Writer) int {
 		Unsafe:        f.Unsafe,
 		PID:           f.PID,
 		HaveCmd:       f.Cmd != "",
+		Command:       command,
 		Printf:        render.Printf,
 		CatBytesMax:   env.catBytesMax,
 		// The process exits when the run ends: releasing perf events

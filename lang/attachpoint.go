@@ -42,11 +42,21 @@ func (ap *AttachPoint) name() string {
 		}
 		return join(ap.Provider, ap.Func)
 	case "watchpoint", "asyncwatchpoint":
-		what := fmt.Sprintf("0x%x", ap.Address)
-		if ap.Func != "" {
-			what = fmt.Sprintf("%s+arg%d", ap.Func, ap.ArgN)
+		// bpftrace 0.17's names: the address in decimal
+		// ("watchpoint:268435456:8:w"); once the function's binary is
+		// known, "watchpoint:BIN:FUNC[:N]:LEN:MODE", N being the argument
+		// number, left out when it is 0.
+		if ap.Func == "" {
+			return join(ap.Provider, fmt.Sprint(ap.Address), fmt.Sprint(ap.Len), ap.Mode)
 		}
-		return join(ap.Provider, what, fmt.Sprint(ap.Len), ap.Mode)
+		if ap.Target == "" {
+			return join(ap.Provider, fmt.Sprintf("%s+arg%d", ap.Func, ap.ArgN), fmt.Sprint(ap.Len), ap.Mode)
+		}
+		parts := []string{ap.Provider, ap.Target, ap.Func}
+		if ap.ArgN != 0 {
+			parts = append(parts, fmt.Sprint(ap.ArgN))
+		}
+		return join(append(parts, fmt.Sprint(ap.Len), ap.Mode)...)
 	case "iter":
 		if ap.Target != "" {
 			return join(ap.Provider, ap.Func, ap.Target)

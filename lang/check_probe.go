@@ -127,8 +127,13 @@ func (c *checker) checkAttachPoint(pc *probeCtx, ap *AttachPoint) {
 		return
 	case "watchpoint", "asyncwatchpoint":
 		c.checkWatchpoint(ap)
-		ap.Matches = []*AttachPoint{ap}
-		return
+		if ap.Func == "" || c.cfg.PID <= 0 && !c.cfg.HaveCmd {
+			ap.Matches = []*AttachPoint{ap}
+			return
+		}
+		// A watchpoint on a function's argument: the TypeSource finds
+		// the function (or a wildcard's functions) in the binary of the
+		// -c command or -p process.
 	case "kfunc", "kretfunc":
 		if ap.Func == "" {
 			c.errorf(ap, "kfunc should specify a function")
@@ -268,7 +273,7 @@ func (c *checker) expandError(ap *AttachPoint, name string, err error) {
 		if msg == "" {
 			msg = "No probes found for " + name
 		}
-		if c.targetExists(ap) {
+		if c.targetExists(ap) || ap.Provider == "watchpoint" || ap.Provider == "asyncwatchpoint" {
 			// As with kprobes, bpftrace only finds out when attaching,
 			// and then skips the attach point: a missing function in a
 			// binary that exists is a warning.
@@ -280,7 +285,8 @@ func (c *checker) expandError(ap *AttachPoint, name string, err error) {
 }
 
 // targetExists reports whether the binary a uprobe or usdt attach point
-// names has any probe at all, by expanding "target:*".
+// names has any probe at all, by expanding "target:*". (A watchpoint's
+// binary is the -c command's or -p process's, which exists.)
 func (c *checker) targetExists(ap *AttachPoint) bool {
 	switch ap.Provider {
 	case "uprobe", "uretprobe", "usdt":

@@ -42,6 +42,11 @@ func EventText(e value.Event) (string, Stream) {
 		return "Lost " + strconv.FormatUint(e.N, 10) + " events\n", Stdout
 	case value.Warning:
 		return warningText(e), Stderr
+	case value.Message:
+		return e.Text + "\n", Stdout
+	case value.HelperError:
+		// bpftrace logs it with the source excerpt, on the output stream.
+		return DiagText(e.Pos), Stdout
 	}
 	return "", Stdout
 }
@@ -73,6 +78,11 @@ func EventJSON(e value.Event) (string, Stream) {
 		return `{"type": "lost_events", "data": {"events": ` + strconv.FormatUint(e.N, 10) + "}}\n", Stdout
 	case value.Warning:
 		return warningText(e), Stderr
+	case value.Message:
+		return messageJSON(e.Type, e.Text), Stdout
+	case value.HelperError:
+		return `{"type": "helper_error", "helper": ` + JSONString(e.Helper) + `, "retcode": ` + itoa(e.Ret) +
+			`, "line": ` + itoa(int64(e.Pos.Line)) + `, "col": ` + itoa(int64(e.Pos.Col)) + "}\n", Stdout
 	}
 	return "", Stdout
 }

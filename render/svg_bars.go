@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/tracebook/tracebook/runtime/value"
@@ -52,7 +53,7 @@ func BarsSVG(m *value.Map, opts Options) string {
 	for i, e := range es {
 		names[i] = ellipsize(KeyLabel(e.Key), barLabelRunes)
 		vals[i] = barValue(e.Value)
-		labels[i] = ValueText(e.Value)
+		labels[i] = barLabel(e.Value)
 	}
 	title := m.Name
 	if hidden > 0 {
@@ -77,14 +78,32 @@ func BarsSVG(m *value.Map, opts Options) string {
 }
 
 // KeyLabel is a key on one line, for plot labels: its parts joined by
-// ", " without the brackets of KeyText, stacks as their frames joined
-// innermost first by " ← ".
+// ", " without the brackets of KeyText, an empty string as "", stacks as
+// their frames joined innermost first by " ← ".
 func KeyLabel(key []value.Value) string {
 	parts := make([]string, len(key))
 	for i, k := range key {
 		parts[i] = oneLine(KeyPartText(k))
+		if parts[i] == "" {
+			parts[i] = `""` // an empty string, which the text shows as nothing
+		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// barLabel is the value written at a bar's end: the text's value, its
+// digits grouped in thousands as the axis groups them (600,125).
+func barLabel(v value.Value) string {
+	s := ValueText(v)
+	digits := strings.TrimPrefix(s, "-")
+	if digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return s
+	}
+	n, err := strconv.ParseUint(digits, 10, 64)
+	if err != nil {
+		return s
+	}
+	return s[:len(s)-len(digits)] + groupThousands(n)
 }
 
 func barValue(v value.Value) float64 {

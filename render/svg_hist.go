@@ -72,7 +72,10 @@ func histPlot(title string, v value.Value, lo, hi int) *plot.Plot {
 // KeyedHistSVG plots a hist or lhist map with keys as a grid of panels.
 // Only the maxPanels keys with the largest totals are drawn (in
 // bpftrace's ascending order); a line under the grid says how many keys
-// were left out.
+// were left out. The panels share their rows (the bucket range of all of
+// them), so a bucket is at the same height in each; each has its own
+// count axis, so that a key with a thousand times fewer values than the
+// busiest still shows its shape (the counts at the bar ends compare them).
 func KeyedHistSVG(m *value.Map, opts Options) string {
 	opts = opts.withDefaults()
 	all := SortedEntries(m)
@@ -116,11 +119,6 @@ func KeyedHistSVG(m *value.Map, opts Options) string {
 	for r := range plots {
 		plots[r] = make([]*plot.Plot, cols)
 	}
-	// Shared count scale too: the panels' bars compare directly.
-	var top uint64
-	for _, e := range es {
-		top = max(top, maxCount(buckets(e.Value)))
-	}
 	for i, e := range es {
 		title := m.Name + ellipsize("["+KeyLabel(e.Key)+"]", 48)
 		if i == 0 {
@@ -128,7 +126,6 @@ func KeyedHistSVG(m *value.Map, opts Options) string {
 		}
 		p := histPlot(title, e.Value, lo, hi)
 		p.Title.TextStyle.Font = sans(12)
-		p.X.Max = float64(top)
 		p.X.Label.Text = ""
 		for _, a := range []*plot.Axis{&p.X, &p.Y} {
 			a.Tick.Label.Font = sans(10)

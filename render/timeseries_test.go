@@ -296,3 +296,24 @@ func TestSeriesStart(t *testing.T) {
 		t.Errorf("heatmap axis: %q", d.texts)
 	}
 }
+
+func TestBarLabels(t *testing.T) {
+	m := newMap("@b", value.MapCount).add(key(str("")), 0).add(key(str("big")), make([]int64, 1234)...).done()
+	d := parseSVG(t, BarsSVG(m, Options{}))
+	if !d.hasText(`""`) || !d.hasText("1,234") {
+		t.Errorf("labels %q", d.texts)
+	}
+	if barLabel(value.Sum{V: -1234567}) != "-1,234,567" || barLabel(value.Avg{Total: 3, Count: 2}) != "1" {
+		t.Errorf("barLabel: %q %q", barLabel(value.Sum{V: -1234567}), barLabel(value.Avg{Total: 3, Count: 2}))
+	}
+}
+
+// Each panel of a keyed histogram has its own count axis: a key with
+// three values next to one with ten thousand still shows its bars.
+func TestKeyedHistOwnScales(t *testing.T) {
+	m := newMap("@h", value.MapHist).add(key(str("small")), 100, 100, 100).add(key(str("big")), make([]int64, 10000)...).done()
+	d := parseSVG(t, KeyedHistSVG(m, Options{}))
+	if !d.hasText("2") || !d.hasText("10,000") {
+		t.Errorf("axis labels %q", d.texts)
+	}
+}

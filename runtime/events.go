@@ -338,11 +338,17 @@ func (r *Run) plan(ev *codegen.Event) *printfPlan {
 // record decodes one record of the run and acts on it. It runs on the
 // dispatcher goroutine.
 func (r *Run) record(id uint64, rec []byte) {
-	if r.discard.Load() {
-		return
-	}
 	ev := r.prog.event(id)
 	if ev == nil {
+		return
+	}
+	if ev.Kind == codegen.EventWatchpoint && len(rec) >= 16 {
+		// Even a run that is ending continues the process that the
+		// setup program stopped.
+		r.armWatchpoint(ev, binary.LittleEndian.Uint64(rec[8:]))
+		return
+	}
+	if r.discard.Load() {
 		return
 	}
 	r.events.Add(1)

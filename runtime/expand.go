@@ -3,6 +3,7 @@ package runtime
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,8 +17,10 @@ import (
 // copy). Errors match lang.ErrNotFound and read as bpftrace's.
 func (s *SystemTypes) Expand(ap *lang.AttachPoint) ([]*lang.AttachPoint, error) {
 	switch ap.Provider {
-	case "BEGIN", "END", "profile", "interval", "watchpoint", "asyncwatchpoint":
+	case "BEGIN", "END", "profile", "interval":
 		return []*lang.AttachPoint{concrete(ap)}, nil
+	case "watchpoint", "asyncwatchpoint":
+		return s.expandWatchpoint(ap)
 	case "tracepoint":
 		return s.expandTracepoint(ap)
 	case "kprobe", "kretprobe":
@@ -315,6 +318,43 @@ func (s *SystemTypes) expandUprobe(ap *lang.AttachPoint) ([]*lang.AttachPoint, e
 	}
 	if len(out) == 0 {
 		return nil, notFound("no probes match %s:%s:%s", ap.Provider, ap.Target, ap.Func)
+	}
+	return out, nil
+}
+
+// expandWatchpoint resolves watchpoint:func+argN against the binary it
+// watches: the -c command's, or /proc/PID/exe with -p (bpftrace 0.17's
+// choice; without either the checker reports that one is needed). Each
+// match names the binary in Target.
+func (s *SystemTypes) expandWatchpoint(ap *lang.AttachPoint) ([]*lang.AttachPoint, error) {
+	if ap.Func == "" {
+		return []*lang.AttachPoint{concrete(ap)}, nil
+	}
+	path := s.Command
+	if path == "" && s.PID > 0 {
+		path = fmt.Sprintf("/proc/%d/exe", s.PID)
+	}
+	if path == "" {
+		return []*lang.AttachPoint{concrete(ap)}, nil
+	}
+	ef, err := s.elfs.Get(path)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	if hasWildcard(ap.Func) {
+		names = matchAll(ap.Func, ef.FuncNames())
+	} else if sym, ok := ef.Symbol(ap.Func); ok && sym.Func {
+		names = []string{ap.Func}
+	}
+	if len(names) == 0 {
+		return nil, notFound("Could not resolve symbol: %s:%s", path, ap.Func)
+	}
+	out := make([]*lang.AttachPoint, 0, len(names))
+	for _, name := range names {
+		c := concrete(ap)
+		c.Target, c.Func = path, name
+		out = append(out, c)
 	}
 	return out, nil
 }

@@ -55,10 +55,21 @@ func openPerfEvent(attr *unix.PerfEventAttr, pid, cpu int, what string) (int, er
 	attr.Size = uint32(unsafe.Sizeof(*attr))
 	fd, err := unix.PerfEventOpen(attr, pid, cpu, -1, unix.PERF_FLAG_FD_CLOEXEC)
 	if err != nil {
-		return -1, fmt.Errorf("perf_event_open %s (pid %d, cpu %d): %s", what, pid, cpu, errnoText(err))
+		return -1, &perfOpenError{msg: fmt.Sprintf("perf_event_open %s (pid %d, cpu %d): %s", what, pid, cpu, errnoText(err)), err: err}
 	}
 	return fd, nil
 }
+
+// perfOpenError is a failed perf_event_open: its message names the event,
+// and errors.Is sees the errno (ENOSPC: no debug register left for a
+// watchpoint).
+type perfOpenError struct {
+	msg string
+	err error
+}
+
+func (e *perfOpenError) Error() string { return e.msg }
+func (e *perfOpenError) Unwrap() error { return e.err }
 
 // attachPerfFD attaches prog to an open perf event and enables it. On
 // failure the event is closed.

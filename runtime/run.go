@@ -99,16 +99,20 @@ type Run struct {
 	ld      *loaded
 	started time.Time
 
-	linksMu sync.Mutex
-	links   []io.Closer         // nil where unwatch() detached one
-	linkAPs []*lang.AttachPoint // the attach point of each link
-	probes  []string
+	linksMu  sync.Mutex
+	links    []io.Closer         // nil where unwatch() detached one
+	linkAPs  []*lang.AttachPoint // the attach point of each link
+	probes   []string
+	detached bool // finish has taken the links: a watchpoint armed now is closed at once
 
 	// Written by the dispatcher goroutine only.
 	pending []value.Event
 	touched bool
 	result  *value.Map
 	plans   map[uint64]*printfPlan
+	// armed is the address each watchpoint:func+argN (by its event id)
+	// was last armed on.
+	armed map[uint64]uint64
 
 	discard  atomic.Bool
 	events   atomic.Uint64
@@ -310,14 +314,19 @@ func (r *Run) runKind(kind codegen.ProgramKind) error {
 	return nil
 }
 
+// targetPID is the process that -c or -p names, 0 when none.
+func (r *Run) targetPID() int {
+	if r.opts.Child != nil {
+		return r.opts.Child.Pid
+	}
+	return r.s.opts.PID
+}
+
 // attach attaches every probe's programs to their attach points, in
 // program order. A wildcard's match that cannot be attached is skipped
 // with bpftrace's warning; any other failure is the run's error.
 func (r *Run) attach() error {
-	pid := r.s.opts.PID
-	if r.opts.Child != nil {
-		pid = r.opts.Child.Pid
-	}
+	pid := r.targetPID()
 	for _, p := range attachOrder(r.prog.Object.Programs) {
 		prog := r.ld.progs[p.Name]
 		for _, ap := range p.Attach {
@@ -354,6 +363,61 @@ func (r *Run) unwatch(addr uint64) {
 	if len(cs) > 0 {
 		go CloseAll(cs)
 	}
+}
+
+// armWatchpoint handles a watchpoint:func+argN setup program's event: it
+// attaches the watchpoint's program to a breakpoint on addr in the target
+// process, then continues the process the setup program stopped. As in
+// bpftrace 0.17, a probe called again with the address it watches already
+// arms nothing, and a new address adds a breakpoint without removing the
+// earlier ones (unwatch(addr) removes them); when the CPU has no debug
+// register left, the run goes on with a message on the output.
+func (r *Run) armWatchpoint(ev *codegen.Event, addr uint64) {
+	wp := ev.Watch
+	defer func() {
+		if wp != nil && !wp.Async {
+			if pid := r.targetPID(); pid > 0 {
+				_ = unix.Kill(pid, unix.SIGCONT)
+			}
+		}
+	}()
+	if wp == nil || r.discard.Load() {
+		return
+	}
+	if r.armed == nil {
+		r.armed = make(map[uint64]uint64)
+	}
+	if last, ok := r.armed[ev.ID]; ok && last == addr {
+		return
+	}
+	r.armed[ev.ID] = addr
+	prog := r.ld.progs[ev.Program]
+	if prog == nil {
+		return
+	}
+	armed := *wp
+	armed.Address = addr
+	c, err := AttachWatchpoint(prog, addr, wp.Len, wp.Mode, r.targetPID())
+	if errors.Is(err, unix.ENOSPC) {
+		r.pending = append(r.pending, value.Message{Type: "lost_events",
+			Text: "Failed to attach watchpoint probe. You are out of watchpoint registers."})
+		return
+	}
+	if err != nil {
+		r.pending = append(r.pending, value.Warning{Error: true,
+			Msg: fmt.Sprintf("Unable to attach real watchpoint probe %s on 0x%x: %v", wp.Name(), addr, CleanError(err))})
+		return
+	}
+	r.linksMu.Lock()
+	if r.detached {
+		r.linksMu.Unlock()
+		c.Close()
+		return
+	}
+	r.links = append(r.links, c)
+	r.linkAPs = append(r.linkAPs, &armed)
+	r.probes = append(r.probes, wp.Name())
+	r.linksMu.Unlock()
 }
 
 // attachOrder is the order probes are attached in, bpftrace's: the kernel
@@ -494,6 +558,7 @@ func (r *Run) finish() (*RunResult, error) {
 	r.linksMu.Lock()
 	links := r.links
 	r.links, r.linkAPs = nil, nil
+	r.detached = true
 	r.linksMu.Unlock()
 	rest, err := detachAll(links)
 	if err != nil {

@@ -36,6 +36,9 @@ type SessionOptions struct {
 	PID int
 	// HaveCmd says a -c command will be given to runs (cpid is allowed).
 	HaveCmd bool
+	// Command is the -c command's resolved path (Child.Path): the binary
+	// whose functions watchpoint:func+argN watches. "" when none.
+	Command string
 	// Types is the system type source; nil means NewSystemTypes().
 	Types *SystemTypes
 	// Printf formats the printf-style arguments of cat() and system()
@@ -138,6 +141,7 @@ func NewSession(opts *SessionOptions) (*Session, error) {
 		s.types = st
 	}
 	s.types.PID = s.opts.PID
+	s.types.Command = s.opts.Command
 	empty := map[uint64]string{}
 	s.names.Store(&empty)
 	s.res = newResolver(s.sharedMap)

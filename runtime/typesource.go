@@ -21,6 +21,10 @@ type SystemTypes struct {
 	// PID is the -p process, 0 when none. It scopes uprobe:func and usdt
 	// attach points that name no binary, as bpftrace's -p does.
 	PID int
+	// Command is the -c command's path as resolved (Child.Path), "" when
+	// there is none. watchpoint:func+argN names a function of it (or,
+	// with PID, of /proc/PID/exe).
+	Command string
 
 	conv *btfConverter
 

@@ -183,6 +183,14 @@ func (c *compiler) probe(index int, p *lang.Probe) ([]*Program, error) {
 			out = append(out, prog)
 			continue
 		}
+		if funcWatchpoint(grp[0]) {
+			progs, err := c.watchpointPrograms(name, p, index, grp[0])
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, progs...)
+			continue
+		}
 		sets := []usdtSet{{}}
 		if grp[0].Provider == "usdt" {
 			var err error
@@ -212,7 +220,8 @@ func (c *compiler) probe(index int, p *lang.Probe) ([]*Program, error) {
 // groups splits a probe's concrete attach points into sets that one
 // program serves: same provider, and each alone when the code depends on
 // which one fired (the probe builtin, a tracepoint's args layout, the
-// attach target of a trampoline or iterator, a usdt location's arguments).
+// attach target of a trampoline or iterator, a usdt location's arguments),
+// or when it is armed at run time (a watchpoint on a function argument).
 func (c *compiler) groups(p *lang.Probe) [][]*lang.AttachPoint {
 	var groups [][]*lang.AttachPoint
 	byProvider := map[string]int{}
@@ -225,7 +234,7 @@ func (c *compiler) groups(p *lang.Probe) [][]*lang.AttachPoint {
 			matches = []*lang.AttachPoint{ap}
 		}
 		for _, m := range matches {
-			alone := usesProbe
+			alone := usesProbe || funcWatchpoint(m)
 			switch m.Provider {
 			case "BEGIN", "END", "kfunc", "kretfunc", "iter", "usdt":
 				alone = true

@@ -62,6 +62,11 @@ const (
 	// KindTopLevel is a notebook cell's statements outside any probe, run
 	// once with BPF_PROG_TEST_RUN like BEGIN.
 	KindTopLevel
+	// KindWatchpoint is the body of watchpoint:func+argN: it is attached
+	// to a hardware breakpoint at run time, once its setup program (a
+	// uprobe on func, KindAttach) has sent the address in an
+	// EventWatchpoint. Its Attach holds the watchpoint attach point.
+	KindWatchpoint
 )
 
 func (k ProgramKind) String() string {
@@ -72,6 +77,8 @@ func (k ProgramKind) String() string {
 		return "END"
 	case KindTopLevel:
 		return "top-level"
+	case KindWatchpoint:
+		return "watchpoint"
 	}
 	return "attach"
 }
@@ -154,12 +161,25 @@ const (
 	EventSystem                        // system(fmt, args...)
 	EventExit                          // exit([code]): Args[0] is the code (i64) when given
 	EventUnwatch                       // unwatch(addr): Args[0] is the address (u64) whose watchpoint to remove
+	// EventWatchpoint is sent by the setup program of watchpoint:func+argN
+	// when func is called: Args[0] is the address (u64, argument N) to
+	// watch with the program Event.Program, as Event.Watch says (length,
+	// mode, async). Unless the watchpoint is async, the setup program has
+	// stopped the process (SIGSTOP), and user space continues it
+	// (SIGCONT) once the breakpoint is armed.
+	EventWatchpoint
+	// EventHelperError is a helper call that failed, under -k or -kk
+	// (Options.HelperChecks): Args[0] is its return value (i64), Text
+	// the helper's name ("map_update_elem"), Call the expression or
+	// statement it served.
+	EventHelperError
 )
 
 var eventKindNames = [...]string{
 	EventPrintf: "printf", EventPrint: "print", EventPrintMap: "print_map", EventResult: "result",
 	EventClear: "clear", EventZero: "zero", EventTime: "time", EventCat: "cat", EventJoin: "join",
-	EventSystem: "system", EventExit: "exit", EventUnwatch: "unwatch",
+	EventSystem: "system", EventExit: "exit", EventUnwatch: "unwatch", EventWatchpoint: "watchpoint",
+	EventHelperError: "helper_error",
 }
 
 func (k EventKind) String() string {
@@ -182,11 +202,16 @@ type Event struct {
 	Size   int
 	// Map is the map print(@m), clear, zero and a bare @m name.
 	Map string
-	// Text is time()'s format ("%H:%M:%S\n" when none was given) or
-	// join()'s delimiter (" " when none was given).
+	// Text is time()'s format ("%H:%M:%S\n" when none was given),
+	// join()'s delimiter (" " when none was given), or the helper of an
+	// EventHelperError.
 	Text string
 	// Call is where the action is in the source, for diagnostics.
 	Call lang.Node
+	// Program and Watch are an EventWatchpoint's: the name of the
+	// KindWatchpoint program to attach, and its watchpoint attach point.
+	Program string
+	Watch   *lang.AttachPoint
 }
 
 // Arg is one argument of an event.

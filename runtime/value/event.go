@@ -94,13 +94,37 @@ type Warning struct {
 	Error bool
 }
 
-func (Printf) isEvent()     {}
-func (Print) isEvent()      {}
-func (PrintMap) isEvent()   {}
-func (Time) isEvent()       {}
-func (Cat) isEvent()        {}
-func (Join) isEvent()       {}
-func (System) isEvent()     {}
-func (Exit) isEvent()       {}
-func (LostEvents) isEvent() {}
-func (Warning) isEvent()    {}
+// Message is a line the tracer itself prints on the program's output
+// stream, as bpftrace 0.17 does for "Failed to attach watchpoint probe.
+// You are out of watchpoint registers.". Type is the message type of its
+// -f json form ({"type": Type, "data": Text}).
+type Message struct {
+	Type string
+	Text string
+}
+
+// HelperError is a BPF helper call that failed, reported under -k or -kk
+// as bpftrace 0.17 reports it: Helper is the helper's name
+// ("map_delete_elem", "probe_read_kernel"), Ret its return value (a
+// negative errno, or 0 for a map lookup that found nothing), Pos the
+// warning as the text output shows it: the call's place in the source and
+// bpftrace's words ("Failed to map_delete_elem: No such file or directory
+// (-2)").
+type HelperError struct {
+	Helper string
+	Ret    int64
+	Pos    Diagnostic
+}
+
+func (Printf) isEvent()      {}
+func (Print) isEvent()       {}
+func (PrintMap) isEvent()    {}
+func (Time) isEvent()        {}
+func (Cat) isEvent()         {}
+func (Join) isEvent()        {}
+func (System) isEvent()      {}
+func (Exit) isEvent()        {}
+func (LostEvents) isEvent()  {}
+func (Warning) isEvent()     {}
+func (Message) isEvent()     {}
+func (HelperError) isEvent() {}
