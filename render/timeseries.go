@@ -699,6 +699,9 @@ func HeatmapSVG(s *Series, opts Options) string {
 	p.X.Tick.Marker = plot.TickerFunc(func(min, max float64) []plot.Tick {
 		return niceTicks(min, max, 6, false, humanNumber)
 	})
+	if hm.fromZero {
+		p.X.Min = min(p.X.Min, 0)
+	}
 	p.X.Max = roundedEnd(p.X.Max, p.X.Max-p.X.Min)
 	height := float64(hi-lo+1)*row + 100
 	c := svgCanvas(opts.Width, height)
