@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -31,6 +32,21 @@ type diffCase struct {
 	Norms     []norm   // per-case rewrites applied to both streams
 	Timeout   time.Duration
 	Interrupt time.Duration // > 0: SIGINT this long after probes are attached
+	Lock      string        // cases with the same lock run one at a time
+}
+
+// caseLocks are the LOCK directives' mutexes, by name.
+var caseLocks sync.Map
+
+// lock takes the case's LOCK (if it has one) and returns its release.
+func (c *diffCase) lock() func() {
+	if c.Lock == "" {
+		return func() {}
+	}
+	m, _ := caseLocks.LoadOrStore(c.Lock, &sync.Mutex{})
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
 }
 
 // A norm rewrites every match of re with repl (regexp.ReplaceAllString
@@ -177,6 +193,8 @@ func readCaseFile(path string) ([]*diffCase, error) {
 			cur.Env = append(cur.Env, strings.Fields(value)...)
 		case "SORT":
 			cur.Sort = true
+		case "LOCK":
+			cur.Lock = strings.TrimSpace(value)
 		case "NORM":
 			pat, repl, ok := strings.Cut(value, " => ")
 			if !ok {

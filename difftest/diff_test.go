@@ -150,6 +150,7 @@ func TestDiff(t *testing.T) {
 			t.Run(c.FullName(), func(t *testing.T) {
 				t.Parallel()
 				defer record(t, "bpftrace", c.Topic)
+				defer c.lock()()
 				checkCase(t, bin, c, goldenPath(c), *updateFlag)
 			})
 		}
@@ -164,6 +165,7 @@ func TestDiff(t *testing.T) {
 			t.Run(c.FullName(), func(t *testing.T) {
 				t.Parallel()
 				defer record(t, "tracebook", c.Topic)
+				defer c.lock()()
 				want := goldenPath(c)
 				if reason, ok := known[c.FullName()]; ok {
 					t.Logf("known difference from bpftrace 0.17: %s", reason)

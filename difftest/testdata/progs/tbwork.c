@@ -11,6 +11,9 @@
 //   tbwork spin MS      burns CPU for MS milliseconds
 //   tbwork loop N       getppid N times in a tight loop and prints the ns it took
 //                       (the per-event overhead benchmark uses this)
+//   tbwork watch N      N times, 20 ms apart: wp_bump(a) adds 1 to *a, wp_bump2(b)
+//                       adds 2 to *b, wp_add(3, c) adds 3 to *c (heap ints), for
+//                       watchpoint:func+argN
 //
 // With TBWORK_LINGER_MS set, tbwork sleeps that long before it exits, so a
 // tracer can still read its /proc/PID/maps when it symbolises func or
@@ -35,6 +38,12 @@ __attribute__((noinline)) size_t tb_str(const char *s) { return strlen(s); }
 __attribute__((noinline)) long tb_neg(long x) { return x < 0 ? x : -x; }
 
 __attribute__((noinline)) void tb_done(int n) { (void)n; }
+
+__attribute__((noinline)) void wp_bump(int *p) { (*p)++; }
+
+__attribute__((noinline)) void wp_bump2(int *p) { (*p) += 2; }
+
+__attribute__((noinline)) void wp_add(int by, int *p) { (*p) += by; }
 
 static long now_ns(void) {
 	struct timespec ts;
@@ -102,6 +111,18 @@ static int run_mode(int argc, char **argv) {
 		while (now_ns() < end)
 			x++;
 		return 0;
+	}
+	if (strcmp(mode, "watch") == 0) {
+		int *a = malloc(sizeof *a), *b = malloc(sizeof *b), *c = malloc(sizeof *c);
+		struct timespec ts = {0, 20000000};
+		*a = *b = *c = 0;
+		for (long i = 0; i < n; i++) {
+			wp_bump(a);
+			wp_bump2(b);
+			wp_add(3, c);
+			nanosleep(&ts, NULL);
+		}
+		return 0; // not freed: free() writes into the watched ints
 	}
 	if (strcmp(mode, "loop") == 0) {
 		long start = now_ns();
