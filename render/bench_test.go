@@ -93,3 +93,42 @@ func BenchmarkKeyedHistSVG8Panels(b *testing.B) {
 		_ = KeyedHistSVG(m, Options{})
 	}
 }
+
+// A full series (600 snapshots, the most a Series keeps) of a 50-key
+// count map, as the live display samples it: drawn at most 150 points a
+// line. The cache is bypassed: each loop is a new drawing.
+func BenchmarkLinesSVG600Snapshots(b *testing.B) {
+	s := &Series{Name: "@c", Deltas: true}
+	for i := range DefaultMaxSnapshots {
+		m := &value.Map{Name: "@c", Kind: value.MapCount, Keyed: true}
+		for k := range 50 {
+			m.Entries = append(m.Entries, value.Entry{Key: []value.Value{value.Str{S: fmt.Sprint("proc-", k)}},
+				Value: value.Count{N: uint64(i * (k + 1) * (100 + i%7))}})
+		}
+		s.Add(sec(float64(i)), m)
+	}
+	for b.Loop() {
+		s.cacheKey = ""
+		if SeriesSVG(s, Options{}) == "" {
+			b.Fatal("empty")
+		}
+	}
+}
+
+// A 600-snapshot histogram series over 20 buckets, as a heatmap.
+func BenchmarkHeatmapSVG600Snapshots(b *testing.B) {
+	s := &Series{Name: "@lat"}
+	for i := range DefaultMaxSnapshots {
+		h := value.Hist{Buckets: make([]uint64, HistBuckets)}
+		for j := 10; j < 30; j++ {
+			h.Buckets[j] = uint64((i*j)%97 + 1)
+		}
+		s.Add(sec(float64(i)), &value.Map{Name: "@lat", Kind: value.MapHist, Entries: []value.Entry{{Value: h}}})
+	}
+	for b.Loop() {
+		s.cacheKey = ""
+		if SeriesSVG(s, Options{}) == "" {
+			b.Fatal("empty")
+		}
+	}
+}
