@@ -73,17 +73,19 @@ func (ci *ConnectionInfo) check() error {
 	return nil
 }
 
-// endpoint is the zmq address for one channel: tcp://ip:port, or for ipc
-// the path "ip-port", as jupyter_client names its ipc sockets.
+// endpoint is the zmq address the kernel listens on for one channel:
+// ip:port, or for ipc the path "ip-port", as jupyter_client names its ipc
+// sockets, through the guarded transports of transport.go (clients dial
+// the same address as tcp:// or ipc://).
 func (ci ConnectionInfo) endpoint(port int) string {
 	if ci.Transport == "ipc" {
-		return "ipc://" + ci.IP + "-" + strconv.Itoa(port)
+		return guardedIPC + "://" + ci.IP + "-" + strconv.Itoa(port)
 	}
 	ip := ci.IP
 	if ip == "*" {
 		ip = "0.0.0.0"
 	}
-	return "tcp://" + net.JoinHostPort(ip, strconv.Itoa(port))
+	return guardedTCP + "://" + net.JoinHostPort(ip, strconv.Itoa(port))
 }
 
 // socket is one bound zmq socket with the lock that keeps whole messages
