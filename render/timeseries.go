@@ -427,6 +427,10 @@ func LinesSVG(s *Series, opts Options) string {
 	if p.Y.Max <= p.Y.Min {
 		p.Y.Max = p.Y.Min + 1
 	}
+	// The axis ends on a labelled tick above the largest value.
+	if step := niceStep((p.Y.Max - p.Y.Min) / 5); step > 0 && p.Y.Max > 0 {
+		p.Y.Max = math.Ceil(p.Y.Max/step) * step
+	}
 	p.X.Min = min(p.X.Min, 0)
 	p.X.Max = roundedEnd(p.X.Max, p.X.Max-p.X.Min)
 	height := 300.0
