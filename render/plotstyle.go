@@ -120,6 +120,14 @@ func (countTicks) Ticks(min, max float64) []plot.Tick {
 	return niceTicks(min, max, 5, true, humanNumber)
 }
 
+// fewCountTicks is countTicks for narrow axes (the panels of a keyed
+// histogram), where five labels like "1,500" run into each other.
+type fewCountTicks struct{}
+
+func (fewCountTicks) Ticks(min, max float64) []plot.Tick {
+	return niceTicks(min, max, 3, true, humanNumber)
+}
+
 // niceTicks returns about n ticks between min and max at a round step,
 // with minor ticks halfway.
 func niceTicks(min, max float64, n int, integer bool, label func(float64) string) []plot.Tick {

@@ -127,6 +127,7 @@ func KeyedHistSVG(m *value.Map, opts Options) string {
 		p := histPlot(title, e.Value, lo, hi)
 		p.Title.TextStyle.Font = sans(12)
 		p.X.Label.Text = ""
+		p.X.Tick.Marker = fewCountTicks{}
 		for _, a := range []*plot.Axis{&p.X, &p.Y} {
 			a.Tick.Label.Font = sans(10)
 		}
