@@ -3,7 +3,7 @@ and opened in headless Chromium: every plot must be drawn, at a non-zero
 size, and there must be as many as the notebook holds.
 
     /usr/bin/python3 html_plots.py NOTEBOOK.ipynb ...
-    /usr/bin/python3 html_plots.py --screenshots DIR NOTEBOOK.ipynb[:FIRST-LAST] ...
+    /usr/bin/python3 html_plots.py --screenshots DIR NOTEBOOK.ipynb[:FIRST-LAST][=NAME] ...
 
 A notebook's plots are its outputs whose richest type, in nbconvert's HTML
 order, is image/svg+xml, and the <svg> elements inside text/html outputs
@@ -24,7 +24,7 @@ Each notebook is converted twice:
 
 With --screenshots, a PNG of each notebook (of its cells FIRST to LAST,
 indices counted over all cells, when given) is written to DIR, from the
-first conversion.
+first conversion, as NAME.png (the notebook's name by default).
 
 The browser is Debian's chromium, driven by chromedriver through Selenium
 (python3-selenium, chromium-driver). Nothing goes to the network: the
@@ -196,7 +196,7 @@ const cells = [...document.querySelectorAll('.jp-Cell')];
 const a = cells[arguments[0]].getBoundingClientRect(), b = cells[arguments[1]].getBoundingClientRect();
 const main = document.querySelector('main') || document.body;
 const m = main.getBoundingClientRect();
-return {x: m.left, y: a.top + window.scrollY - 8, width: m.width, height: b.bottom - a.top + 16};
+return {x: m.left, y: a.top + window.scrollY - 8, width: m.width, height: b.bottom - a.top + 12};
 """, first, last)
     shot = d.execute_cdp_cmd("Page.captureScreenshot", {
         "format": "png", "captureBeyondViewport": True,
@@ -237,9 +237,11 @@ def main(argv):
     failed = False
     try:
         selftest(d, tmp)
-        paths = [a.partition(":")[0] for a in argv]
+        argv = [a if "=" in a else a + "=" for a in argv]
+        paths = [a.partition("=")[0].partition(":")[0] for a in argv]
         pages = {t: convert(paths, os.path.join(tmp, "template" if t else "default"), t) for t in (True, False)}
         for k, arg in enumerate(argv):
+            arg, _, name = arg.partition("=")
             path, _, cells = arg.partition(":")
             nb = nbformat.read(path, as_version=4)
             total = sum(a + b for a, b in expected_plots(nb).values())
@@ -255,7 +257,7 @@ def main(argv):
                                  "(jupyter/nbconvert#1894)")
                 if template and shots and not problems:
                     first, _, last = cells.partition("-")
-                    name = os.path.join(shots, os.path.splitext(os.path.basename(path))[0] + ".png")
+                    name = os.path.join(shots, (name or os.path.splitext(os.path.basename(path))[0]) + ".png")
                     size = screenshot(d, html, nb, int(first or 0), int(last) if last else None, name)
                     notes.append(f"screenshot {name} ({size // 1024} KiB)")
             failed |= bad
