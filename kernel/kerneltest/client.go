@@ -13,7 +13,7 @@ import (
 )
 
 // Client is an in-process Jupyter client on zmq4, for Go tests of a kernel:
-// DEALER sockets on shell and control (with the client's identity, as
+// DEALER sockets on shell, control and stdin (with the client's identity, as
 // jupyter_client uses its session id), a SUB on IOPub subscribed to
 // everything, and a REQ on the heartbeat. Received messages are decoded,
 // verified and queued per channel.
@@ -27,6 +27,7 @@ type Client struct {
 	cancel  context.CancelFunc
 	shell   zmq4.Socket
 	control zmq4.Socket
+	stdin   zmq4.Socket
 	iopub   zmq4.Socket
 	hb      zmq4.Socket
 
@@ -54,6 +55,7 @@ func Dial(t testing.TB, ci kernel.ConnectionInfo, identity string) *Client {
 		t: t, ci: ci, signer: signer, Session: identity, ctx: ctx, cancel: cancel,
 		shell:     zmq4.NewDealer(ctx, zmq4.WithID(zmq4.SocketIdentity(identity))),
 		control:   zmq4.NewDealer(ctx, zmq4.WithID(zmq4.SocketIdentity(identity))),
+		stdin:     zmq4.NewDealer(ctx, zmq4.WithID(zmq4.SocketIdentity(identity))),
 		iopub:     zmq4.NewSub(ctx),
 		hb:        zmq4.NewReq(ctx),
 		shellIn:   make(chan *kernel.Message, 1000),
@@ -63,7 +65,7 @@ func Dial(t testing.TB, ci kernel.ConnectionInfo, identity string) *Client {
 	for _, d := range []struct {
 		s    zmq4.Socket
 		port int
-	}{{c.shell, ci.ShellPort}, {c.control, ci.ControlPort}, {c.iopub, ci.IOPubPort}, {c.hb, ci.HBPort}} {
+	}{{c.shell, ci.ShellPort}, {c.control, ci.ControlPort}, {c.stdin, ci.StdinPort}, {c.iopub, ci.IOPubPort}, {c.hb, ci.HBPort}} {
 		if err := d.s.Dial(endpoint(ci, d.port)); err != nil {
 			c.Close()
 			t.Fatalf("dial %d: %v", d.port, err)
@@ -106,7 +108,7 @@ func (c *Client) read(s zmq4.Socket, out chan<- *kernel.Message) {
 // Close disconnects the client.
 func (c *Client) Close() {
 	c.cancel()
-	for _, s := range []zmq4.Socket{c.shell, c.control, c.iopub, c.hb} {
+	for _, s := range []zmq4.Socket{c.shell, c.control, c.stdin, c.iopub, c.hb} {
 		if s != nil {
 			s.Close()
 		}
@@ -128,7 +130,8 @@ func (c *Client) NewMessage(msgType string, content any) *kernel.Message {
 	return &kernel.Message{Header: h, RawHeader: hb, Content: cb}
 }
 
-// Send sends a request on "shell" or "control" and returns its msg_id.
+// Send sends a request on "shell", "control" or "stdin" and returns its
+// msg_id.
 func (c *Client) Send(channel, msgType string, content any) string {
 	c.t.Helper()
 	m := c.NewMessage(msgType, content)
@@ -136,12 +139,16 @@ func (c *Client) Send(channel, msgType string, content any) string {
 	return m.Header.MsgID
 }
 
-// SendFrames sends raw frames, for tests of malformed or forged messages.
+// SendFrames sends raw frames on "shell", "control" or "stdin", for
+// tests of malformed or forged messages.
 func (c *Client) SendFrames(channel string, frames [][]byte) {
 	c.t.Helper()
 	s := c.shell
-	if channel == "control" {
+	switch channel {
+	case "control":
 		s = c.control
+	case "stdin":
+		s = c.stdin
 	}
 	if err := s.Send(zmq4.NewMsgFrom(frames...)); err != nil {
 		c.t.Fatalf("send on %s: %v", channel, err)
