@@ -90,6 +90,7 @@ func runProgram(f *cliFlags, stdin io.Reader, stdout, stderr io.Writer) int {
 		// would delay that exit by tens of ms per tracepoint.
 		HandOffRelease: true,
 		VerifierStats:  f.Verbose > 0,
+		HelperChecks:   f.HelperErrs,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "ERROR: %v\n", err)

@@ -470,13 +470,18 @@ func (c *checker) assign(s *AssignStmt) {
 // "+=", ...), which is where bpftrace points errors about the
 // assignment; the AST does not record it, so it is found in the source
 // after the target. It returns s itself when the source does not match.
-func (c *checker) assignOp(s *AssignStmt) Node {
+func (c *checker) assignOp(s *AssignStmt) Node { return AssignOpNode(s, c.prog.Src) }
+
+// AssignOpNode returns a node spanning the operator of assignment s ("=",
+// "+=", ...) in its source src: where bpftrace places what it reports
+// about an assignment, errors and -k's failed map updates alike. It
+// returns s itself when the source does not match.
+func AssignOpNode(s *AssignStmt, src []byte) Node {
 	end := endOf(s.Target)
-	off, ok := c.offsetOf(end)
+	off, ok := offsetIn(src, end)
 	if !ok {
 		return s
 	}
-	src := c.prog.Src
 	i := off
 	for i < len(src) && (src[i] == ' ' || src[i] == '\t') {
 		i++
@@ -496,11 +501,13 @@ func (c *checker) assignOp(s *AssignStmt) Node {
 }
 
 // offsetOf converts a position to a byte offset in the program's source.
-func (c *checker) offsetOf(p Pos) (int, bool) {
+func (c *checker) offsetOf(p Pos) (int, bool) { return offsetIn(c.prog.Src, p) }
+
+// offsetIn converts a position to a byte offset in src.
+func offsetIn(src []byte, p Pos) (int, bool) {
 	if !p.IsValid() {
 		return 0, false
 	}
-	src := c.prog.Src
 	off := 0
 	for line := 1; line < p.Line; line++ {
 		k := bytes.IndexByte(src[off:], '\n')

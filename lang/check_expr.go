@@ -329,6 +329,13 @@ func (c *checker) isConstNonNeg(e Expr) bool {
 // result belongs to (for constant folding) and at where errors point.
 func (c *checker) binaryTypes(n Node, op Op, x, y Expr, lt, rt *Type, at Node) *Type {
 	if lt.Kind == KindInvalid || rt.Kind == KindInvalid {
+		if !c.final && lt.Kind != KindPointer && rt.Kind != KindPointer {
+			// bpftrace types a binary operation as a 64-bit integer
+			// whatever its operands are in the passes before the last,
+			// so a map read where it is first assigned
+			// (@a[k] = @a[k] + 1) gets its type from the assignment.
+			return IntType(8, lt.Signed && rt.Signed)
+		}
 		return typeInvalid
 	}
 	opPos := opNode(at)

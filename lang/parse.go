@@ -721,6 +721,12 @@ func (p *parser) unary() Expr {
 		return u
 	}
 	x, paren := p.primary()
+	if paren {
+		// A postfix operation on a parenthesised operand starts at the
+		// parenthesis, as bpftrace's locations do ("((struct foo *)0)->a"
+		// from its first "(").
+		return p.postfixFrom(x, paren, start)
+	}
 	return p.postfix(x, paren)
 }
 
@@ -999,9 +1005,18 @@ func (p *parser) fieldName() (string, bool) {
 // postfix applies field access, tuple index, array index and x++/x-- to
 // x. paren reports that x was parenthesised.
 func (p *parser) postfix(x Expr, paren bool) Expr {
+	start, _ := x.Span()
+	return p.postfixFrom(x, paren, start)
+}
+
+// postfixFrom is postfix whose first operation starts at from.
+func (p *parser) postfixFrom(x Expr, paren bool, from Pos) Expr {
 	direct := !paren // x is still the bare primary
-	for {
+	for first := true; ; first = false {
 		start, _ := x.Span()
+		if first {
+			start = from
+		}
 		switch p.tok.tok {
 		case DOT:
 			p.next()

@@ -407,6 +407,10 @@ func (r *Run) record(id uint64, rec []byte) {
 		r.pending = append(r.pending, value.Join{Text: text})
 	case codegen.EventSystem:
 		r.pending = append(r.pending, r.system(ev, args))
+	case codegen.EventHelperError:
+		if len(args) > 0 {
+			r.pending = append(r.pending, r.helperError(ev, args[0]))
+		}
 	case codegen.EventUnwatch:
 		if len(args) > 0 {
 			r.unwatch(argUint(args[0]))
@@ -420,6 +424,26 @@ func (r *Run) record(id uint64, rec []byte) {
 		r.discard.Store(true)
 		r.requestStop(StopExit)
 	}
+}
+
+// helperError words a failed helper call as bpftrace 0.17 does: "Failed
+// to map_delete_elem: No such file or directory (-2)" at the call, or
+// "Failed to map_lookup_elem: 0" for a lookup that found nothing.
+func (r *Run) helperError(ev *codegen.Event, ret value.Value) value.Event {
+	var n int64
+	if i, ok := ret.(value.Int); ok {
+		n = i.Int64()
+	}
+	msg := fmt.Sprintf("Failed to %s: %d", ev.Text, n)
+	if n < 0 {
+		msg = fmt.Sprintf("Failed to %s: %s (%d)", ev.Text, Strerror(int(-n)), n)
+	}
+	e := &lang.Error{File: r.prog.Name, Msg: msg, Severity: lang.SevWarning}
+	if ev.Call != nil {
+		e.Pos, e.End = ev.Call.Span()
+	}
+	d := Diagnostics(lang.ErrorList{e}, r.prog.Src)[0]
+	return value.HelperError{Helper: ev.Text, Ret: n, Pos: d}
 }
 
 func argUint(v value.Value) uint64 {

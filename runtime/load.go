@@ -188,7 +188,8 @@ func (s *Session) codegenOptions(opts *SessionOptions, base uint64) *codegen.Opt
 			}
 			return st.Ino, nil
 		},
-		USDTArgs: usdtArgs,
+		USDTArgs:     usdtArgs,
+		HelperChecks: opts.HelperChecks,
 	}
 }
 

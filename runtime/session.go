@@ -60,6 +60,10 @@ type SessionOptions struct {
 	// VerifierStats loads programs with the verifier's statistics
 	// (LogLevelStats), which Run.VerifierStats returns (the CLI's -v).
 	VerifierStats bool
+	// HelperChecks is -k (1) or -kk (2): a failed helper call is a
+	// value.HelperError event at its place in the source (see
+	// codegen.Options.HelperChecks for which helpers each level checks).
+	HelperChecks int
 }
 
 // A Session owns everything that outlives one program: the bpftrace maps

@@ -42,7 +42,14 @@ func (g *gen) access(e lang.Expr) val {
 			bits = fld
 		}
 	}
+	// -kk places a failed read at the expression, a dereference's at
+	// its '*' (bpftrace's locations).
+	g.readSite = e
+	if u, ok := e.(*lang.UnaryExpr); ok && u.Op == lang.Deref {
+		g.readSite = opNode(e, 1)
+	}
 	v := g.read(p, t)
+	g.readSite = nil
 	if bits != nil && v.kind != vConst {
 		g.load(v, asm.R1)
 		g.free(v)
@@ -316,7 +323,9 @@ func (g *gen) read(p place, t *lang.Type) val {
 		}
 		g.scratchPtr(asm.R1, dst.off)
 		g.emit(asm.Mov.Imm(asm.R2, int32(size)))
-		g.call(probeRead(p.space, false))
+		fn := probeRead(p.space, false)
+		g.call(fn)
+		g.checkHelper(fn, g.readSite)
 		if isIntLike(t) {
 			return g.fromScratch(dst.off, t)
 		}

@@ -66,6 +66,15 @@ func (g *gen) aggregate(target *lang.MapExpr, call *lang.CallExpr) {
 	}
 	key := g.mapKey(l, target.Keys)
 	g.lookup(l.Name, key)
+	if kind != lang.KindCount || l.Keyed {
+		// bpftrace 0.17 looks a scalar count() up without a check, and
+		// avg() and stats() up twice (their count and total are two
+		// entries there): -kk reports a new entry as many times.
+		g.checkHelper(asm.FnMapLookupElem, call)
+		if kind == lang.KindAvg || kind == lang.KindStats {
+			g.checkHelper(asm.FnMapLookupElem, call)
+		}
+	}
 	create, done := g.label("agg_new"), g.label("agg_done")
 	g.emit(asm.JEq.Imm(asm.R0, 0, create))
 
@@ -124,6 +133,7 @@ func (g *gen) aggregate(target *lang.MapExpr, call *lang.CallExpr) {
 		// EEXIST means another CPU created it first: fine.
 		exists := g.label("agg_exists")
 		g.emit(asm.JEq.Imm(asm.R0, -17, exists))
+		g.checkHelper(asm.FnMapUpdateElem, call)
 		g.countMapError(l)
 		g.mark(exists)
 		g.lookup(l.Name, key)
@@ -149,7 +159,7 @@ func (g *gen) aggregate(target *lang.MapExpr, call *lang.CallExpr) {
 			g.load(x, asm.R1)
 			g.storeScratch(v+8, asm.R1, 8)
 		}
-		g.update(l, key, v, bpfAny)
+		g.update(l, key, v, bpfAny, call)
 	}
 	g.mark(done)
 	g.free(x)

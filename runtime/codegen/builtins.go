@@ -71,7 +71,7 @@ func (g *gen) builtin(e *lang.IdentExpr) val {
 			t = lang.StringType(16)
 		}
 		dst := g.memVal(t)
-		g.commInto(dst.off, t)
+		g.commInto(dst.off, t, e)
 		return dst
 	case "cgroup":
 		g.call(asm.FnGetCurrentCgroupId)
@@ -102,7 +102,7 @@ func (g *gen) builtin(e *lang.IdentExpr) val {
 		if st == nil || st.Kind != lang.KindStack {
 			st = lang.StackType(lang.StackInfo{User: name == "ustack", Limit: StackFrames})
 		}
-		return g.stack(st)
+		return g.stack(st, e)
 	case "args":
 		g.errorf(e, "args can only be used with a field (args->name)")
 		return val{t: t}
@@ -118,14 +118,16 @@ func (g *gen) builtin(e *lang.IdentExpr) val {
 }
 
 // commInto writes comm at scratch off as string type t (16 bytes or
-// more; get_current_comm pads with NULs, the rest is zeroed).
-func (g *gen) commInto(off int, t *lang.Type) {
+// more; get_current_comm pads with NULs, the rest is zeroed); -k reports
+// a failure at at.
+func (g *gen) commInto(off int, t *lang.Type, at lang.Node) {
 	if t.Size > 16 {
 		g.zeroScratch(off+16, t.Size-16)
 	}
 	g.scratchPtr(asm.R1, off)
 	g.emit(asm.Mov.Imm(asm.R2, int32(min(t.Size, 16))))
 	g.call(asm.FnGetCurrentComm)
+	g.checkHelper(asm.FnGetCurrentComm, at)
 }
 
 // argN parses "arg3" into 3.
@@ -316,8 +318,9 @@ func StackMapName(limit int) string {
 }
 
 // stack lowers kstack/ustack: a stack id from bpf_get_stackid (and the pid
-// for ustack), in the layout lang.StackType describes.
-func (g *gen) stack(t *lang.Type) val {
+// for ustack), in the layout lang.StackType describes; -k reports a
+// failure at at.
+func (g *gen) stack(t *lang.Type, at lang.Node) val {
 	dst := g.memVal(t)
 	name := StackMapName(t.Stack.Limit)
 	g.c.useStackMap(name, t.Stack.Limit)
@@ -329,6 +332,7 @@ func (g *gen) stack(t *lang.Type) val {
 	}
 	g.emit(asm.Mov.Imm(asm.R3, flags))
 	g.call(asm.FnGetStackid)
+	g.checkHelper(asm.FnGetStackid, at)
 	g.storeScratch(dst.off, asm.R0, 8)
 	if t.Stack.User && t.Size >= 16 {
 		g.call(asm.FnGetCurrentPidTgid)

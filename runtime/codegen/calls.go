@@ -197,7 +197,7 @@ func (g *gen) callExpr(call *lang.CallExpr) val {
 		if st == nil || st.Kind != lang.KindStack {
 			st = lang.StackType(lang.StackInfo{User: name == "ustack", Limit: StackFrames})
 		}
-		return g.stack(st)
+		return g.stack(st, call)
 	case "nsecs":
 		fn := asm.FnKtimeGetNs
 		if nargs > 0 {
@@ -414,6 +414,7 @@ func (g *gen) path(call *lang.CallExpr) val {
 	g.scratchPtr(asm.R2, dst.off)
 	g.emit(asm.Mov.Imm(asm.R3, int32(t.Size)))
 	g.call(asm.FnDPath)
+	g.checkHelper(asm.FnDPath, call)
 	return dst
 }
 
@@ -451,4 +452,5 @@ func (g *gen) signal(call *lang.CallExpr) {
 		g.free(v)
 	}
 	g.call(asm.FnSendSignal)
+	g.checkHelper(asm.FnSendSignal, call)
 }

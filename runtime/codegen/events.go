@@ -78,12 +78,18 @@ func hasPadding(ev *Event) bool {
 // output writes size bytes of scratch at buf to the ring buffer, counting
 // a failure (the buffer is full) in MapDrops.
 func (g *gen) output(buf, size int) {
+	g.ringbufOutput(size, func() { g.scratchPtr(asm.R2, buf) })
+}
+
+// ringbufOutput writes size bytes to the ring buffer, from where record
+// (called after R1 is set) points R2, counting a failure in MapDrops.
+func (g *gen) ringbufOutput(size int, record func()) {
 	flags := int32(rbNoWakeup)
 	if g.wakeReader {
 		flags, g.wakeReader = rbForceWakeup, false
 	}
 	g.mapPtr(asm.R1, MapEvents)
-	g.scratchPtr(asm.R2, buf)
+	record()
 	g.emit(asm.Mov.Imm(asm.R3, int32(size)), asm.Mov.Imm(asm.R4, flags))
 	g.call(asm.FnRingbufOutput)
 	ok := g.label("out_ok")

@@ -265,6 +265,20 @@ cat "/proc/%d/comm" 1
 system "echo %s" hi
 unwatch 4660`},
 
+	{name: "helper-errors-kk", src: `BEGIN {
+		@a[1] = 1; delete(@a[2]); delete(@a[1]);
+		$x = @a[3]; $y = *(uint64 *)0; $s = str(0); @h[1] = hist(3);
+	}`, opts: fileOptions{helperChecks: 2}, maps: `@h[1]: {3:1}`, events: `helper_error "map_delete_elem" -2
+helper_error "map_lookup_elem" 0
+helper_error "probe_read" -14
+helper_error "probe_read_str" -14
+helper_error "map_lookup_elem" 0`},
+
+	{name: "helper-errors-k", src: `BEGIN {
+		@a[1] = 1; delete(@a[2]); $x = @a[3]; $y = *(uint64 *)0; @h[1] = hist(3);
+	}`, opts: fileOptions{helperChecks: 1}, maps: `@a[1]: 1
+@h[1]: {3:1}`, events: `helper_error "map_delete_elem" -2`},
+
 	{name: "cell", src: `@c = 5;
 print(@c);
 @c`, opts: fileOptions{cell: true}, maps: `@c: 5`, events: `print_map @c 0 0

@@ -63,7 +63,7 @@ func (g *gen) expr(e lang.Expr) val {
 	case *lang.UnaryExpr:
 		return g.unary(e)
 	case *lang.PostfixExpr:
-		return g.incDec(e.X, e.Op == lang.PostInc, true, t)
+		return g.incDec(e.X, e.Op == lang.PostInc, true, t, e)
 	case *lang.TernaryExpr:
 		return g.ternary(e)
 	case *lang.FieldExpr, *lang.IndexExpr, *lang.TupleIndexExpr:
@@ -526,7 +526,7 @@ func (g *gen) unary(e *lang.UnaryExpr) val {
 	t := typeOr(e.Type(), lang.TypeInt64)
 	switch e.Op {
 	case lang.PreInc, lang.PreDec:
-		return g.incDec(e.X, e.Op == lang.PreInc, false, t)
+		return g.incDec(e.X, e.Op == lang.PreInc, false, t, e)
 	case lang.Deref:
 		return g.access(e)
 	case lang.Not:
@@ -698,7 +698,7 @@ func (g *gen) exprInto(off int, dt *lang.Type, e lang.Expr) {
 		}
 	case *lang.IdentExpr:
 		if x.Name == "comm" && x.Kind == lang.IdentBuiltin && dt.Kind == lang.KindString && dt.Size >= 16 {
-			g.commInto(off, dt)
+			g.commInto(off, dt, x)
 			return
 		}
 	case *lang.CallExpr:

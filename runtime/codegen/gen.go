@@ -115,7 +115,10 @@ type gen struct {
 	// retFlag is the scratch offset of the flag a callback sets when
 	// the body executes `return` (the probe must end after the loop).
 	retFlag int
-	err     error
+	// readSite is where -kk reports a failed read of the value being
+	// read (the field access, index or dereference), nil elsewhere.
+	readSite lang.Node
+	err      error
 }
 
 // variable is a scratch variable ($x). Integers live in 8-byte slots of

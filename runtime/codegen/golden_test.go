@@ -18,11 +18,12 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the compiler's output")
 
 // fileOptions are the per-file options a testdata program states in its
-// leading comment: "// options: unsafe cell params=a,b strlen=32".
+// leading comment: "// options: unsafe cell params=a,b strlen=32 k=2".
 type fileOptions struct {
 	unsafe, cell bool
 	params       []string
 	strlen       int
+	helperChecks int // -k (1), -kk (2)
 }
 
 func readOptions(src []byte) fileOptions {
@@ -43,6 +44,8 @@ func readOptions(src []byte) fileOptions {
 				o.params = strings.Split(v, ",")
 			case "strlen":
 				o.strlen, _ = strconv.Atoi(v)
+			case "k":
+				o.helperChecks, _ = strconv.Atoi(v)
 			}
 		}
 	}
@@ -53,12 +56,13 @@ func readOptions(src []byte) fileOptions {
 // with fixed values: the listings must not depend on the machine.
 func testOptions(types lang.TypeSource, fo fileOptions) *Options {
 	return &Options{
-		Params:   fo.params,
-		Types:    types,
-		StrLen:   fo.strlen,
-		Kaddr:    func(string) (uint64, error) { return 0xffffffff81234560, nil },
-		Uaddr:    func(string, string) (uint64, error) { return 0x4a5b60, nil },
-		CgroupID: func(string) (uint64, error) { return 1, nil },
+		Params:       fo.params,
+		HelperChecks: fo.helperChecks,
+		Types:        types,
+		StrLen:       fo.strlen,
+		Kaddr:        func(string) (uint64, error) { return 0xffffffff81234560, nil },
+		Uaddr:        func(string, string) (uint64, error) { return 0x4a5b60, nil },
+		CgroupID:     func(string) (uint64, error) { return 1, nil },
 		USDTArgs: func(ap *lang.AttachPoint) ([][]USDTArg, error) {
 			var args []USDTArg
 			for _, s := range []string{"-4@%edi", "8@-16(%rbp)", "4@$5"} {

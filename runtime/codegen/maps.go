@@ -55,13 +55,14 @@ func (g *gen) lookup(mapName string, key int) {
 }
 
 // update emits bpf_map_update_elem(map, scratch+key, scratch+value, flags)
-// and counts a failure in MapErrors.
-func (g *gen) update(l *MapLayout, key, value int, flags int32) {
+// and counts a failure in MapErrors (and with -k reports it at node at).
+func (g *gen) update(l *MapLayout, key, value int, flags int32, at lang.Node) {
 	g.mapPtr(asm.R1, l.Name)
 	g.scratchPtr(asm.R2, key)
 	g.scratchPtr(asm.R3, value)
 	g.emit(asm.Mov.Imm(asm.R4, flags))
 	g.call(asm.FnMapUpdateElem)
+	g.checkHelper(asm.FnMapUpdateElem, at)
 	g.countMapError(l)
 }
 
@@ -85,13 +86,17 @@ func (g *gen) countMapError(l *MapLayout) {
 // mapRead lowers @m or @m[k] as a value: the entry's value, or zero when
 // there is none. Aggregations read as this CPU's number (count, sum, min,
 // max: the value; avg: total/count).
-func (g *gen) mapRead(e *lang.MapExpr) val {
+func (g *gen) mapRead(e *lang.MapExpr) val { return g.mapReadAt(e, e) }
+
+// mapReadAt is mapRead whose failed lookup -kk reports at node at.
+func (g *gen) mapReadAt(e *lang.MapExpr, at lang.Node) val {
 	l := g.layout(e, e.Name)
 	if l == nil {
 		return val{t: e.Type()}
 	}
 	key := g.mapKey(l, e.Keys)
 	g.lookup(l.Name, key)
+	g.checkHelper(asm.FnMapLookupElem, at)
 	t := e.Type()
 	if t == nil {
 		t = l.Value
@@ -167,8 +172,8 @@ func (g *gen) copyFromReg(dst int, base asm.Register, n int) {
 }
 
 // mapAssign lowers @m[k] = v and @m[k] op= v for maps that are not
-// aggregations.
-func (g *gen) mapAssign(target *lang.MapExpr, op lang.Op, value lang.Expr) {
+// aggregations; at is the statement.
+func (g *gen) mapAssign(target *lang.MapExpr, op lang.Op, value lang.Expr, at lang.Node) {
 	l := g.layout(target, target.Name)
 	if l == nil {
 		return
@@ -193,14 +198,14 @@ func (g *gen) mapAssign(target *lang.MapExpr, op lang.Op, value lang.Expr) {
 		g.arith(op, asm.R1, asm.R2, signed, xt.Signed)
 		g.normalize(asm.R1, l.Value)
 		res := g.intResult(l.Value, asm.R1)
-		g.mapStore(l, target.Keys, res)
+		g.mapStore(l, target.Keys, res, at)
 		return
 	}
-	g.mapStore(l, target.Keys, g.expr(value))
+	g.mapStore(l, target.Keys, g.expr(value), at)
 }
 
-// mapStore writes v as the value of l[keys].
-func (g *gen) mapStore(l *MapLayout, keys []lang.Expr, v val) {
+// mapStore writes v as the value of l[keys]; -k reports a failure at at.
+func (g *gen) mapStore(l *MapLayout, keys []lang.Expr, v val, at lang.Node) {
 	var valOff int
 	if v.kind == vMem && v.t != nil && v.t.Equal(l.Value) && !isIntLike(v.t) {
 		valOff = v.off
@@ -209,7 +214,7 @@ func (g *gen) mapStore(l *MapLayout, keys []lang.Expr, v val) {
 		g.storeInto(valOff, l.Value, v)
 	}
 	key := g.mapKey(l, keys)
-	g.update(l, key, valOff, bpfAny)
+	g.update(l, key, valOff, bpfAny, at)
 }
 
 // mapDelete lowers delete(@m[k]) (and delete(@m, k)).
@@ -222,6 +227,7 @@ func (g *gen) mapDelete(n lang.Node, m *lang.MapExpr, keys []lang.Expr) {
 	g.mapPtr(asm.R1, l.Name)
 	g.scratchPtr(asm.R2, key)
 	g.call(asm.FnMapDeleteElem)
+	g.checkHelper(asm.FnMapDeleteElem, n)
 }
 
 // hasKey lowers has_key(@m, k): 1 when the entry exists.
@@ -240,8 +246,8 @@ func (g *gen) hasKey(n lang.Node, m *lang.MapExpr, keys []lang.Expr, t *lang.Typ
 }
 
 // incDec lowers ++/-- on a variable or map element; post selects the old
-// value as the result.
-func (g *gen) incDec(x lang.Expr, inc, post bool, t *lang.Type) val {
+// value as the result; at is the whole expression.
+func (g *gen) incDec(x lang.Expr, inc, post bool, t *lang.Type, at lang.Node) val {
 	delta := int32(1)
 	// A pointer steps by the size of what it points to, as in C.
 	if xt := x.Type(); xt != nil && xt.Kind == lang.KindPointer && xt.Elem != nil && xt.Elem.Size > 0 {
@@ -276,14 +282,14 @@ func (g *gen) incDec(x lang.Expr, inc, post bool, t *lang.Type) val {
 			g.errorf(x, "++/-- cannot be applied to %s map %s", l.Value.Kind, l.Name)
 			return val{t: t}
 		}
-		old := g.mapRead(x)
+		old := g.mapReadAt(x, at)
 		g.load(old, asm.R1)
 		g.emit(asm.Add.Imm(asm.R1, delta))
 		g.normalize(asm.R1, l.Value)
 		nv := g.intResult(l.Value, asm.R1)
 		g.load(nv, asm.R0)
 		keep := g.intResult(l.Value, asm.R0)
-		g.mapStore(l, x.Keys, nv)
+		g.mapStore(l, x.Keys, nv, at)
 		if post {
 			g.free(keep)
 			return old

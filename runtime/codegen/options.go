@@ -45,6 +45,10 @@ type Options struct {
 	// the runtime's own parser also resolves %rip-relative operands).
 	// Locations with the same arguments share a program.
 	USDTArgs func(ap *lang.AttachPoint) ([][]USDTArg, error)
+
+	// HelperChecks is bpftrace's -k (1) or -kk (2): helper calls that
+	// fail send an EventHelperError (helpercheck.go). 0 checks none.
+	HelperChecks int
 }
 
 func (o *Options) withDefaults() *Options {

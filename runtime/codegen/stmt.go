@@ -101,7 +101,8 @@ func (g *gen) assign(s *lang.AssignStmt) {
 			g.aggregate(t, call)
 			return
 		}
-		g.mapAssign(t, s.Op, s.Value)
+		// -k places a failed update at the "=", as bpftrace does.
+		g.mapAssign(t, s.Op, s.Value, lang.AssignOpNode(s, g.src))
 	case *lang.VarExpr:
 		v := g.vars[t.Name]
 		if v == nil {

@@ -62,7 +62,9 @@ func (g *gen) strInto(off int, t *lang.Type, call *lang.CallExpr) {
 	g.load(p, asm.R3)
 	g.free(p)
 	g.scratchPtr(asm.R1, off)
-	g.call(probeRead(g.spaceOf(arg), true))
+	fn := probeRead(g.spaceOf(arg), true)
+	g.call(fn)
+	g.checkHelper(fn, call)
 }
 
 // truncStr puts a NUL at min(n, size-1) of the string at scratch off.
@@ -130,7 +132,9 @@ func (g *gen) buf(call *lang.CallExpr) val {
 	g.load(p, asm.R3)
 	g.free(p)
 	g.scratchPtr(asm.R1, dst.off+1)
-	g.call(probeRead(g.spaceOf(arg), false))
+	fn := probeRead(g.spaceOf(arg), false)
+	g.call(fn)
+	g.checkHelper(fn, call)
 	return dst
 }
 
@@ -356,6 +360,8 @@ func (g *gen) macaddr(call *lang.CallExpr) val {
 		return dst
 	}
 	p := g.intExpr(arg)
+	g.readSite = call
+	defer func() { g.readSite = nil }()
 	return g.read(place{kind: pAddr, base: p, space: g.spaceOf(arg)}, t)
 }
 
