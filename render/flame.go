@@ -50,12 +50,19 @@ const (
 )
 
 type flameNode struct {
-	name     string
-	kind     flameKind
-	weight   float64
-	children map[flameID]*flameNode
-	order    []*flameNode // children, sorted before layout
+	name   string
+	kind   flameKind
+	weight float64
+	// kids are the children; most nodes have a few, found by a scan, and
+	// index finds them once there are many (a map per node made the
+	// tree of 5k stacks spend most of its time in map inserts).
+	kids  []*flameNode
+	index map[flameID]*flameNode
+	order []*flameNode // children wide enough to draw, sorted before layout
 }
+
+// flameIndexAfter is the number of children from which a node indexes them.
+const flameIndexAfter = 8
 
 // flameID tells children apart: a kernel and a user function may share a
 // name.
@@ -65,14 +72,27 @@ type flameID struct {
 }
 
 func (n *flameNode) child(name string, kind flameKind) *flameNode {
-	id := flameID{name, kind}
-	c := n.children[id]
-	if c == nil {
-		if n.children == nil {
-			n.children = map[flameID]*flameNode{}
+	if n.index != nil {
+		if c := n.index[flameID{name, kind}]; c != nil {
+			return c
 		}
-		c = &flameNode{name: name, kind: kind}
-		n.children[id] = c
+	} else {
+		for _, c := range n.kids {
+			if c.name == name && c.kind == kind {
+				return c
+			}
+		}
+	}
+	c := &flameNode{name: name, kind: kind}
+	n.kids = append(n.kids, c)
+	switch {
+	case n.index != nil:
+		n.index[flameID{name, kind}] = c
+	case len(n.kids) > flameIndexAfter:
+		n.index = make(map[flameID]*flameNode, 2*len(n.kids))
+		for _, k := range n.kids {
+			n.index[flameID{k.name, k.kind}] = k
+		}
 	}
 	return c
 }
@@ -174,7 +194,7 @@ func flameWeight(v value.Value) float64 {
 // to draw.
 func flameDepth(n *flameNode, scale float64) int {
 	n.order = n.order[:0]
-	for _, c := range n.children {
+	for _, c := range n.kids {
 		if c.weight*scale >= flameMinPx {
 			n.order = append(n.order, c)
 		}
