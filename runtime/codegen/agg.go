@@ -130,9 +130,11 @@ func (g *gen) aggregate(target *lang.MapExpr, call *lang.CallExpr) {
 		g.scratchPtr(asm.R2, key)
 		g.emit(asm.Mov.Imm(asm.R4, bpfNoExist))
 		g.call(asm.FnMapUpdateElem)
-		// EEXIST means another CPU created it first: fine.
+		// EEXIST means another CPU created it first: fine. A 32-bit
+		// compare, as in countMapError: before 6.4 the error is not
+		// sign-extended.
 		exists := g.label("agg_exists")
-		g.emit(asm.JEq.Imm(asm.R0, -17, exists))
+		g.emit(asm.JEq.Imm32(asm.R0, -17, exists))
 		g.checkHelper(asm.FnMapUpdateElem, call)
 		g.countMapError(l)
 		g.mark(exists)
