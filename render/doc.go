@@ -19,6 +19,10 @@
 //	LiveBundle(maps, status, timeline, opts)
 //	SeriesBundle(series, opts), DiagBundle(ds), DiagTraceback(ds)
 //
+// A map read again and again (its prints, or the live display's readings)
+// is a Series, and a Timeline holds one per map; SeriesPlottable tells
+// which maps make one, SeriesSVG draws it (LinesSVG, HeatmapSVG).
+//
 // Lower-level pieces: Printf, ValueText, KeyText, HistText, LhistText,
 // HistLabel, LhistLabel, Strftime, CStrftime, SortedEntries, TopEntries,
 // HistSVG, KeyedHistSVG, BarsSVG, FlameSVG, SeriesSVG, TableHTML.
