@@ -288,7 +288,7 @@ func (s *SystemTypes) listRawTracepoints(rest string, verbose bool) ([]listedPro
 }
 
 // rawTPParams spells raw tracepoint arguments with the names the record
-// got (from __probestub_*) and the typedef's types.
+// got (from __probestub_* or __traceiter_*) and the typedef's types.
 func rawTPParams(rec *lang.Type, proto *btf.FuncProto) []string {
 	var out []string
 	params := proto.Params

@@ -104,7 +104,7 @@ func TestListingOthers(t *testing.T) {
 	}
 	rt := ourList(t, true, "rawtracepoint:sched_switch")
 	want := "rawtracepoint:sched_switch\n    bool preempt\n    struct task_struct * prev\n    struct task_struct * next\n    unsigned int prev_state\n"
-	if !runtime.KernelAtLeast("6.4") { // no __probestub_* names before 6.4
+	if !runtime.KernelAtLeast("5.10") { // no __probestub_*/__traceiter_* names before 5.10
 		want = "rawtracepoint:sched_switch\n    bool arg0\n    struct task_struct * arg1\n    struct task_struct * arg2\n    unsigned int arg3\n"
 	}
 	if rt != want {

@@ -469,13 +469,20 @@ func (s *SystemTypes) RawTracepointArgs(module, name string) (*lang.Type, error)
 	if err != nil {
 		return nil, err
 	}
-	// The typedef's prototype has no parameter names; the tracepoint's
-	// __probestub_<name> function (kernels ≥ 6.4) has the same prototype
-	// with the names of TP_PROTO.
+	// The typedef's prototype has no parameter names. Two functions every
+	// tracepoint has take the same parameters, void *__data first, with
+	// the names of TP_PROTO: __probestub_<name> (kernels ≥ 6.4) and
+	// __traceiter_<name> (≥ 5.10; it returns int). bpftrace looks in the
+	// same two places, in this order.
 	if spec, err := ModuleBTF(mod); err == nil {
-		if stub, err := findFunc(spec, "__probestub_"+name); err == nil {
+		for _, prefix := range []string{"__probestub_", "__traceiter_"} {
+			stub, err := findFunc(spec, prefix+name)
+			if err != nil {
+				continue
+			}
 			if sp, err := funcProto(stub); err == nil && len(sp.Params) == len(proto.Params) {
 				proto = sp
+				break
 			}
 		}
 	}

@@ -313,9 +313,10 @@ func TestFuncArgs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Names come from __probestub_sched_switch (6.4+); before, argN.
+	// Names come from __probestub_sched_switch (6.4+) or
+	// __traceiter_sched_switch (5.10+); before, argN.
 	names := []string{"preempt", "prev", "next"}
-	if !runtime.KernelAtLeast("6.4") {
+	if !runtime.KernelAtLeast("5.10") {
 		names = []string{"arg0", "arg1", "arg2"}
 	}
 	checkRecord(t, rt, []wantField{
