@@ -450,8 +450,8 @@ func LinesSVG(s *Series, opts Options) string {
 		drawNote(dc, note, px(6))
 		dc = cropBottom(dc, 20)
 	}
-	if len(ids) > 1 {
-		dc = drawLegend(dc, lines, ids)
+	if len(ids) > 1 || lines[ids[0]].label != s.Name {
+		dc = drawLegend(dc, lines, ids) // a keyed map's one line is named too
 	}
 	p.Draw(dc)
 	return ov.spliceInto(svgString(c))

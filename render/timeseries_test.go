@@ -317,3 +317,13 @@ func TestKeyedHistOwnScales(t *testing.T) {
 		t.Errorf("axis labels %q", d.texts)
 	}
 }
+
+func TestSeriesOneKeyNamed(t *testing.T) {
+	s := NewSeries("@c")
+	for i := range 3 {
+		s.Add(sec(float64(i)), counts("@c", "only", i))
+	}
+	if d := parseSVG(t, SeriesSVG(s, Options{})); !d.hasText("only") {
+		t.Errorf("the one key is not named: %q", d.texts)
+	}
+}
