@@ -44,7 +44,8 @@ func runInfo(stdout io.Writer) int {
 		"probe_read_kernel", "probe_read_kernel_str", "get_current_cgroup_id"} {
 		p("  %s: yes\n", h)
 	}
-	p("  send_signal: %s\n  override_return: no\n  get_boot_ns: yes\n  dpath: no\n  skboutput: no\n\n", yes(runtime.FeatureSendSignal))
+	p("  send_signal: %s\n  override_return: %s\n  get_boot_ns: yes\n  dpath: no\n  skboutput: no\n\n",
+		yes(runtime.FeatureSendSignal), yes(runtime.FeatureOverride))
 	p("Kernel features\n  Instruction limit: 1000000\n  Loop support: yes\n  btf: %s\n  map batch: yes\n", yes(runtime.FeatureBTF))
 	p("  uprobe refcount (depends on Build:bcc bpf_attach_uprobe refcount): %s\n\n", yes(runtime.FeatureUprobeRefCtr))
 	p("Map types\n  hash: yes\n  percpu hash: yes\n  array: yes\n  percpu array: yes\n  stack_trace: yes\n  perf_event_array: yes\n  ringbuf: %s\n\n", yes(runtime.FeatureRingbuf))

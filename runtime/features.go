@@ -52,6 +52,7 @@ const (
 	FeatureBPFLoop      = "bpf_loop"
 	FeatureGetFuncIP    = "get_func_ip"
 	FeatureSendSignal   = "send_signal"
+	FeatureOverride     = "override_return"
 )
 
 // FeatureError says why a feature is unavailable. Error() is the sentence a
@@ -100,6 +101,9 @@ var featureDefs = []*featureDef{
 	{FeatureBPFLoop, "5.17", "the bpf_loop helper", probeBPFLoop},
 	{FeatureGetFuncIP, "5.15", "the get_func_ip helper in kprobe/uprobe programs", probeGetFuncIP},
 	{FeatureSendSignal, "5.3", "the send_signal helper", probeSendSignal},
+	// override() needs CONFIG_BPF_KPROBE_OVERRIDE, which distributions
+	// (Debian included) leave unset: no version implies it.
+	{FeatureOverride, "", "the bpf_override_return helper (override())", probeOverride},
 }
 
 var featureResults sync.Map // name → *featureResult
@@ -428,6 +432,21 @@ func probeGetFuncIP() error {
 
 func probeSendSignal() error {
 	return haveHelper(ebpf.TracePoint, asm.FnSendSignal, "bpf_send_signal", "5.3")
+}
+
+// probeOverride asks the verifier for bpf_override_return in a kprobe
+// program. Kernels without it word the refusal differently ("unknown func
+// bpf_override_return#58" on 6.1, "program of this type cannot use helper"
+// on 6.12); cilium's probe knows both.
+func probeOverride() error {
+	err := features.HaveProgramHelper(ebpf.Kprobe, asm.FnOverrideReturn)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNotSupported):
+		return unsupported("this kernel has no bpf_override_return helper (CONFIG_BPF_KPROBE_OVERRIDE is not set), so override() cannot load", err)
+	}
+	return inconclusive("could not tell whether this kernel has the bpf_override_return helper: "+CleanError(err).Error(), err)
 }
 
 // errENOTSUPP is the kernel-internal ENOTSUPP (524) that BPF syscalls can

@@ -9,9 +9,11 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
 
 	"github.com/tracebook/tracebook/runtime"
 	"github.com/tracebook/tracebook/runtime/codegen"
+	"github.com/tracebook/tracebook/runtime/runtimetest"
 )
 
 // TestVerifier loads every golden program through the kernel's verifier,
@@ -55,10 +57,11 @@ func TestVerifier(t *testing.T) {
 					loadTrampoline(t, spec, ps)
 				})
 			}
-			coll, err := ebpf.NewCollection(spec)
-			if err != nil && strings.Contains(err.Error(), "cannot use helper bpf_override_return") {
-				t.Skipf("this kernel has no bpf_override_return (CONFIG_BPF_KPROBE_OVERRIDE): %v", err)
+			if callsHelper(spec, asm.FnOverrideReturn) {
+				// override(): distributions build without it.
+				runtimetest.Require(t, runtime.FeatureOverride)
 			}
+			coll, err := ebpf.NewCollection(spec)
 			if err != nil {
 				t.Fatalf("%+v", err)
 			}
@@ -113,4 +116,16 @@ func unavailable(err error) string {
 		}
 	}
 	return ""
+}
+
+// callsHelper reports whether any program of spec calls helper fn.
+func callsHelper(spec *ebpf.CollectionSpec, fn asm.BuiltinFunc) bool {
+	for _, p := range spec.Programs {
+		for _, ins := range p.Instructions {
+			if ins.IsBuiltinCall() && ins.Constant == int64(fn) {
+				return true
+			}
+		}
+	}
+	return false
 }
