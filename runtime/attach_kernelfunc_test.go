@@ -393,6 +393,8 @@ func TestAttachKprobeOffset(t *testing.T) {
 	if l, err := runtime.Attach(c.Prog, bad, nil); err == nil {
 		l.Close()
 		t.Errorf("kprobe:vfs_read+1 attached: the offset is inside the first instruction")
+	} else if !strings.Contains(err.Error(), "offset 0x1 is not at an instruction boundary of vfs_read") {
+		t.Errorf("kprobe:vfs_read+1: %v, want it to say the offset is inside an instruction", err)
 	} else {
 		t.Logf("kprobe:vfs_read+1: %v", err)
 	}
