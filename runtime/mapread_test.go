@@ -8,13 +8,22 @@ import (
 
 	"github.com/tracebook/tracebook/runtime"
 	"github.com/tracebook/tracebook/runtime/codegen"
+	"github.com/tracebook/tracebook/runtime/runtimetest"
 	"github.com/tracebook/tracebook/runtime/value"
 )
 
 // A million-entry per-CPU map reads with batch lookups in well under a
 // second, and a limit keeps the entries that sort last (the largest).
+//
+// In the kernel matrix's guest the map has 65536 entries: still sixteen
+// batches of each kernel's batch lookup, per-CPU layout and batch delete,
+// without the 20 to 50 s that filling and decoding a million entries
+// takes under emulation (the time bound is the host's business).
 func TestReadMapMillionEntries(t *testing.T) {
-	const n = 1 << 20
+	n := 1 << 20
+	if runtimetest.InGuest() {
+		n = 1 << 16
+	}
 	s := newSession(t, &runtime.SessionOptions{MaxMapEntries: n})
 	p := compile(t, s, "big", `BEGIN { @m[1] = count(); }`)
 	l := p.Object.Maps["@m"]
@@ -54,11 +63,11 @@ func TestReadMapMillionEntries(t *testing.T) {
 	}
 	for _, e := range snap.Entries {
 		k := e.Key[0].(value.Int).Int64()
-		if k < n-1000 || e.Value.(value.Count).N != uint64(k)*uint64(ncpu) {
+		if k < int64(n-1000) || e.Value.(value.Count).N != uint64(k)*uint64(ncpu) {
 			t.Fatalf("kept %d = %+v, want the 1000 largest counts, reduced over CPUs", k, e.Value)
 		}
 	}
-	t.Logf("1M entries, limit 1000: %v", took)
+	t.Logf("%d entries, limit 1000: %v", n, took)
 
 	start = time.Now()
 	all, err := runtime.ReadMap(l, m, d, 0)
@@ -68,9 +77,9 @@ func TestReadMapMillionEntries(t *testing.T) {
 	if len(all.Entries) != n || all.Truncated {
 		t.Fatalf("read %d entries of %d", len(all.Entries), n)
 	}
-	t.Logf("1M entries, all decoded: %v", time.Since(start))
-	if took > 5*time.Second {
-		t.Errorf("reading a million entries took %v", took)
+	t.Logf("%d entries, all decoded: %v", n, time.Since(start))
+	if took > runtimetest.Timeout(5*time.Second) {
+		t.Errorf("reading %d entries took %v", n, took)
 	}
 
 	if err := runtime.ClearMap(m, true); err != nil {
