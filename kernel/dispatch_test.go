@@ -70,7 +70,7 @@ func startKernel(t testing.TB, configure ...func(*kernel.Config)) *testKernel {
 		cancel()
 		select {
 		case <-tk.done:
-		case <-time.After(10 * time.Second):
+		case <-time.After(kerneltest.Timeout):
 			t.Error("kernel did not stop")
 		}
 		if t.Failed() {

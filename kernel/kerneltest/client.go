@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -37,8 +38,19 @@ type Client struct {
 	stash []*kernel.Message
 }
 
-// Timeout bounds every wait of a Client.
-var Timeout = 10 * time.Second
+// Timeout bounds every wait of a Client: 10 s, and twenty times that
+// inside the kernel matrix's guest (TRACEBOOK_KTEST=1), where qemu's TCG
+// runs code 10 to 30 times slower. That is runtimetest.Timeout's rule;
+// this package does not import runtimetest because the tracebook command
+// links it (for Fake).
+var Timeout = guestScaled(10 * time.Second)
+
+func guestScaled(d time.Duration) time.Duration {
+	if os.Getenv("TRACEBOOK_KTEST") == "1" {
+		return 20 * d
+	}
+	return d
+}
 
 // Dial connects a client with the given identity (a fresh uuid if empty).
 func Dial(t testing.TB, ci kernel.ConnectionInfo, identity string) *Client {
