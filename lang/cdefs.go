@@ -114,6 +114,11 @@ func (p *parser) member(d *StructDecl) {
 		p.next()
 		start = p.tok.pos
 	}
+	if p.tok.tok == RBRACE {
+		// The last member's ";" may be left out: clang, which parses
+		// bpftrace's C definitions, only warns about it.
+		return
+	}
 	if p.tok.tok != SEMI {
 		p.syntaxError(";", nameComma)
 	}
@@ -292,7 +297,7 @@ func (p *parser) declarator(base *TypeExpr, start Pos) *FieldDecl {
 	}
 	if p.tok.tok == COLON {
 		p.next()
-		f.Bits = int(p.constExpr(COMMA, SEMI))
+		f.Bits = int(p.constExpr(COMMA, SEMI, RBRACE))
 		if f.Bits <= 0 && f.Name != "" {
 			p.errs.Add(&Error{File: p.file, Pos: start, End: p.prev.end, Msg: "bit-field " + f.Name + " has a width of zero or less"})
 		}

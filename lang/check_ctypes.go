@@ -262,7 +262,12 @@ func (c *checker) resolveTypeExpr(te *TypeExpr, complete bool) (*Type, string) {
 		}
 		base = t
 	}
+	// As in C, "int *z[4]" is an array of four pointers: the pointers
+	// bind to the base type, the dimensions to the declarator.
 	t := base
+	for i := 0; i < te.Ptr; i++ {
+		t = PointerTo(t, AddrNone)
+	}
 	for i := len(te.Dims) - 1; i >= 0; i-- {
 		n := te.Dims[i]
 		if t != nil && t.Kind == KindInt && t.Name == "char" && i == len(te.Dims)-1 {
@@ -273,9 +278,6 @@ func (c *checker) resolveTypeExpr(te *TypeExpr, complete bool) (*Type, string) {
 			return nil, "array of void"
 		}
 		t = &Type{Kind: KindArray, Elem: t, Len: n, Size: n * t.Size}
-	}
-	for i := 0; i < te.Ptr; i++ {
-		t = PointerTo(t, AddrNone)
 	}
 	return t, ""
 }

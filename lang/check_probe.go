@@ -83,6 +83,10 @@ func (c *checker) checkAttachPoint(pc *probeCtx, ap *AttachPoint) {
 			c.errorf(ap, "kprobes should be attached to a function")
 			return
 		}
+		if ap.Provider == "kretprobe" && bannedKretprobes[ap.Func] {
+			c.bannedKretprobe(ap, ap.Func)
+			return
+		}
 	// The parser already rejects uprobes, usdt probes and tracepoints
 	// without their parts, offsets in return probes and malformed
 	// watchpoint modes.
@@ -153,6 +157,14 @@ func (c *checker) checkAttachPoint(pc *probeCtx, ap *AttachPoint) {
 		c.expandError(ap, name, ex.err)
 		return
 	}
+	if ap.Provider == "kretprobe" {
+		for _, m := range ex.matches {
+			if bannedKretprobes[m.Func] {
+				c.bannedKretprobe(ap, m.Func)
+				return
+			}
+		}
+	}
 	if c.final {
 		ap.Matches = ex.matches
 	}
@@ -182,6 +194,21 @@ func (c *checker) checkAttachPoint(pc *probeCtx, ap *AttachPoint) {
 			pc.funcArgs, pc.funcRet = args, ret
 		}
 	}
+}
+
+// bannedKretprobes are the functions whose return probe can deadlock the
+// kernel (bpftrace 0.17's list: kretprobes take locks these functions
+// hold).
+var bannedKretprobes = map[string]bool{
+	"_raw_spin_lock": true, "_raw_spin_lock_irqsave": true, "_raw_spin_unlock_irqrestore": true,
+	"queued_spin_lock_slowpath": true,
+}
+
+// bannedKretprobe reports a kretprobe on one of bannedKretprobes in
+// bpftrace's words (which begin with "error:" after its "ERROR:"). bpftrace
+// says it when attaching; it is known before anything is loaded.
+func (c *checker) bannedKretprobe(ap *AttachPoint, fn string) {
+	c.errorf(ap, "error: kretprobe:%s can't be used as it might lock up your system.", fn)
 }
 
 func (c *checker) checkWatchpoint(ap *AttachPoint) {
