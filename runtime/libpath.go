@@ -52,9 +52,15 @@ func ResolveTarget(target string, pid int) ([]string, error) {
 		for _, c := range cands {
 			m, _ := filepath.Glob(pidPath(pid, c))
 			for _, p := range m {
-				if isELFExecOrLib(p) {
-					out = append(out, p)
+				if !isELFExecOrLib(p) {
+					continue
 				}
+				// Glob cleans "./prog*" to "prog": keep the path as
+				// written, as bpftrace does in probe names.
+				if strings.HasPrefix(c, "./") && !strings.HasPrefix(p, "./") && !strings.HasPrefix(p, "/") {
+					p = "./" + p
+				}
+				out = append(out, p)
 			}
 		}
 		out = sortedUnique(out)

@@ -47,13 +47,33 @@ type listedProbe struct {
 // ListProbes writes the probes matching pattern ("" for all) to w, one per
 // line, sorted, and with verbose (-lv) each probe's arguments below it,
 // indented by four spaces.
+//
+// As in bpftrace 0.17, a provider given as a wildcard ("*:...") stands for
+// the kernel's providers, or for the user-space ones (uprobe, usdt) when
+// the rest names a file ("*:./prog:*") or with -p (SystemTypes.PID): then
+// "-l" alone lists the process's uprobes and USDT probes, its files named
+// /proc/PID/root/... .
 func ListProbes(w io.Writer, s *SystemTypes, pattern string, verbose bool) error {
 	var probes []listedProbe
 	var err error
+	if pattern == "" {
+		pattern = "*:*"
+	}
 	prov, rest, hasProv := strings.Cut(pattern, ":")
 	canon, known := listingProviders[prov]
 	switch {
-	case pattern == "":
+	case hasProv && hasWildcard(prov) && (s.PID > 0 || strings.Contains(rest, "/")):
+		for _, p := range []string{"uprobe", "usdt"} {
+			if !globMatch(prov, p) {
+				continue
+			}
+			ps, err := s.listProvider(p, rest, verbose)
+			if err != nil && !errors.Is(err, lang.ErrNotFound) {
+				return err
+			}
+			probes = append(probes, ps...)
+		}
+	case pattern == "*:*":
 		probes, err = s.listAll(verbose, nil)
 	case hasProv && known:
 		probes, err = s.listProvider(canon, rest, verbose)
@@ -86,10 +106,11 @@ func ListProbes(w io.Writer, s *SystemTypes, pattern string, verbose bool) error
 }
 
 // listAll lists every kernel-side probe the kernel can attach, keeping
-// those keep accepts (all when keep is nil).
+// those keep accepts (all when keep is nil): bpftrace 0.17's providers
+// (raw tracepoints, which 0.17 does not have, only when asked for by name).
 func (s *SystemTypes) listAll(verbose bool, keep func(string) bool) ([]listedProbe, error) {
 	var out []listedProbe
-	for _, prov := range []string{"tracepoint", "rawtracepoint", "kprobe", "kfunc", "software", "hardware", "iter"} {
+	for _, prov := range []string{"tracepoint", "kprobe", "kfunc", "software", "hardware", "iter"} {
 		if ProviderError(prov) != nil && prov != "software" && prov != "hardware" {
 			continue
 		}
@@ -313,7 +334,7 @@ func (s *SystemTypes) listIters(rest string, verbose bool) ([]listedProbe, error
 	spec, _ := KernelBTF()
 	var out []listedProbe
 	for _, n := range names {
-		if !globMatch(rest, n) {
+		if !globMatch(rest, n) || !attachableIters[n] {
 			continue
 		}
 		p := listedProbe{name: "iter:" + n}
@@ -333,10 +354,18 @@ func (s *SystemTypes) listIters(rest string, verbose bool) ([]listedProbe, error
 	return out, nil
 }
 
+// attachableIters are the iterators a program may name (the checker's
+// list, bpftrace 0.17's): the only ones worth listing.
+var attachableIters = map[string]bool{"task": true, "task_file": true}
+
 func (s *SystemTypes) listUprobes(prov, rest string) ([]listedProbe, error) {
 	target, fn, ok := cutLast(rest)
 	if !ok {
 		target, fn = rest, "*"
+		if s.PID > 0 {
+			// "uprobe:FUNC" with -p: the process's executable.
+			target, fn = "", rest
+		}
 	}
 	paths, err := ResolveTarget(target, s.PID)
 	if err != nil {
@@ -348,11 +377,25 @@ func (s *SystemTypes) listUprobes(prov, rest string) ([]listedProbe, error) {
 		if err != nil {
 			continue
 		}
-		for _, name := range matchAll(fn, ef.FuncNames()) {
-			out = append(out, listedProbe{name: prov + ":" + path + ":" + name})
+		name := path
+		if target == "" {
+			name = s.listedPath(path)
+		}
+		for _, f := range matchAll(fn, ef.FuncNames()) {
+			out = append(out, listedProbe{name: prov + ":" + name + ":" + f})
 		}
 	}
 	return out, nil
+}
+
+// listedPath is how a listing with -p names a file of the process, as
+// bpftrace 0.17 does: under /proc/PID/root, in the process's mount
+// namespace.
+func (s *SystemTypes) listedPath(path string) string {
+	if s.PID <= 0 || strings.HasPrefix(path, "/proc/") || !strings.HasPrefix(path, "/") {
+		return path
+	}
+	return fmt.Sprintf("/proc/%d/root%s", s.PID, path)
 }
 
 // cutLast splits "path:func" at its last colon (paths have none, but the
@@ -369,10 +412,30 @@ func (s *SystemTypes) listUSDT(rest string) ([]listedProbe, error) {
 	parts := strings.Split(rest, ":")
 	target, ns, name := parts[0], "*", "*"
 	switch len(parts) {
+	case 1:
+		if s.PID > 0 {
+			// "usdt:NAME" with -p: every file of the process.
+			target, name = "", parts[0]
+		}
 	case 2:
 		name = parts[1]
 	case 3:
 		ns, name = parts[1], parts[2]
+	}
+	if s.PID > 0 && target != "" && hasWildcard(target) {
+		// With -p, a wildcard file matches among the process's files
+		// ("usdt:*:provider:probe").
+		all, err := s.usdtFiles("")
+		if err != nil {
+			return nil, err
+		}
+		var out []listedProbe
+		for _, path := range all {
+			if globMatch(target, path) || globMatch("*"+target, path) {
+				out = append(out, s.usdtListing(path, ns, name, true)...)
+			}
+		}
+		return out, nil
 	}
 	paths, err := s.usdtFiles(target)
 	if err != nil {
@@ -380,17 +443,29 @@ func (s *SystemTypes) listUSDT(rest string) ([]listedProbe, error) {
 	}
 	var out []listedProbe
 	for _, path := range paths {
-		ef, err := s.elfs.Get(path)
-		if err != nil {
-			continue
-		}
-		for _, p := range ef.USDT {
-			if globMatch(ns, p.Provider) && globMatch(name, p.Name) {
-				out = append(out, listedProbe{name: "usdt:" + path + ":" + p.Provider + ":" + p.Name})
-			}
-		}
+		out = append(out, s.usdtListing(path, ns, name, target == "")...)
 	}
 	return out, nil
+}
+
+// usdtListing lists the probes of one file matching ns:name; fromPID names
+// the file as a file of the -p process.
+func (s *SystemTypes) usdtListing(path, ns, name string, fromPID bool) []listedProbe {
+	ef, err := s.elfs.Get(path)
+	if err != nil {
+		return nil
+	}
+	listed := path
+	if fromPID {
+		listed = s.listedPath(path)
+	}
+	var out []listedProbe
+	for _, p := range ef.USDT {
+		if globMatch(ns, p.Provider) && globMatch(name, p.Name) {
+			out = append(out, listedProbe{name: "usdt:" + listed + ":" + p.Provider + ":" + p.Name})
+		}
+	}
+	return out
 }
 
 // flattenMembers replaces anonymous struct and union members by their
