@@ -120,7 +120,8 @@ func writeJSONValue(b *strings.Builder, v value.Value, div uint64) {
 		}
 		b.WriteByte(']')
 	case value.Record:
-		b.WriteByte('{')
+		// bpftrace 0.17 pads a struct's braces: { "m": 2, "n": 3 }.
+		b.WriteString("{ ")
 		for i, f := range v.Fields {
 			if i > 0 {
 				b.WriteString(", ")
@@ -129,7 +130,7 @@ func writeJSONValue(b *strings.Builder, v value.Value, div uint64) {
 			b.WriteString(": ")
 			writeJSONValue(b, f.Value, 1)
 		}
-		b.WriteByte('}')
+		b.WriteString(" }")
 	case value.Stats:
 		b.WriteString(`{"count": `)
 		b.WriteString(strconv.FormatUint(v.Count, 10))

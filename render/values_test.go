@@ -125,7 +125,7 @@ func TestEventsText(t *testing.T) {
 		{value.Print{Value: value.Text{Kind: value.TextStrerror, S: "Operation not permitted"}}, "Operation not permitted\n",
 			`{"type": "value", "data": "Operation not permitted"}` + "\n", false},
 		{value.Print{Value: value.Record{Name: "S", Fields: []value.NamedValue{{Name: "a", Value: i64(1)}, {Name: "b", Value: str("x")}}}},
-			"{ .a = 1, .b = x }\n", `{"type": "value", "data": {"a": 1, "b": "x"}}` + "\n", false},
+			"{ .a = 1, .b = x }\n", `{"type": "value", "data": { "a": 1, "b": "x" }}` + "\n", false},
 		{value.Print{Value: value.Array{Elems: []value.Value{i64(1), i64(2), i64(3)}}}, "[1,2,3]\n", `{"type": "value", "data": [1,2,3]}` + "\n", false},
 	}
 	for _, c := range cases {
