@@ -60,7 +60,7 @@ func (c *checker) exprType(e Expr, ctx useCtx) *Type {
 	case *PostfixExpr:
 		return c.incDec(e, e.Op, e.X)
 	case *TernaryExpr:
-		return c.ternary(e)
+		return c.ternary(e, ctx)
 	case *FieldExpr:
 		return c.field(e)
 	case *TupleIndexExpr:
@@ -697,12 +697,26 @@ func (c *checker) incDec(e Expr, op Op, x Expr) *Type {
 	return typeInvalid
 }
 
-func (c *checker) ternary(e *TernaryExpr) *Type {
+// ternary checks "c ? a : b". As a statement its branches may be
+// statement calls ("nsecs ? printf(...) : exit()"), as in bpftrace 0.17:
+// the ternary then has no value.
+func (c *checker) ternary(e *TernaryExpr, ctx useCtx) *Type {
 	ct := c.expr(e.Cond)
-	lt := c.expr(e.Then)
-	rt := c.expr(e.Else)
+	branch := useValue
+	if ctx == useStmt {
+		branch = useStmt
+	}
+	lt := c.exprIn(e.Then, branch)
+	rt := c.exprIn(e.Else, branch)
 	if ct.Kind == KindInvalid || lt.Kind == KindInvalid || rt.Kind == KindInvalid {
 		return typeInvalid
+	}
+	if ctx == useStmt && lt.Kind == KindNone && rt.Kind == KindNone {
+		if !ct.IsInt() {
+			c.errorf(e, "Invalid condition in ternary: %s", kindClass(ct))
+			return typeInvalid
+		}
+		return TypeNone
 	}
 	bad := false
 	if kindClass(lt) != kindClass(rt) {
