@@ -89,6 +89,11 @@ func EventJSON(e value.Event) (string, Stream) {
 
 // warningText is a runtime warning or error as bpftrace logs it.
 func warningText(w value.Warning) string {
+	if w.Source != nil {
+		d := *w.Source
+		d.Msg, d.Warning = w.Msg, !w.Error
+		return DiagText(d)
+	}
 	if w.Error {
 		return "ERROR: " + w.Msg + "\n"
 	}

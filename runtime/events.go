@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	goruntime "runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
+	"golang.org/x/sys/unix"
 
 	"github.com/tracebook/tracebook/lang"
 	"github.com/tracebook/tracebook/runtime/codegen"
@@ -78,7 +80,15 @@ func (s *Session) ensureDispatcher() error {
 		empty := []*Run{}
 		d.runs.Store(&empty)
 		s.disp = d
-		go func() { d.errc <- rd.Run(d.handle) }()
+		go func() {
+			if n := s.opts.ReaderNice; n > 0 {
+				// The goroutine keeps this thread to itself, and the
+				// thread ends with it, so no other goroutine runs niced.
+				goruntime.LockOSThread()
+				_ = unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), n)
+			}
+			d.errc <- rd.Run(d.handle)
+		}()
 	})
 	return s.dispErr
 }
@@ -358,6 +368,7 @@ func (r *Run) record(id uint64, rec []byte) {
 		r.pending = append(r.pending, value.Warning{Msg: err.Error()})
 		return
 	}
+	r.noteEvent(id, args)
 	switch ev.Kind {
 	case codegen.EventPrintf:
 		p := r.plan(ev)

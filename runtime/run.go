@@ -125,6 +125,7 @@ type Run struct {
 	res      *RunResult
 	err      error
 	drops0   uint64
+	limits   limitState // limits.go
 }
 
 // Start loads p into the session, runs its BEGIN probe and top-level
@@ -155,6 +156,7 @@ func (s *Session) Start(ctx context.Context, p *Program, opts *RunOptions) (*Run
 		return nil, err
 	}
 	r.ld = ld
+	r.initLimits()
 	if err := s.ensureDispatcher(); err != nil {
 		ld.close()
 		return nil, err
@@ -578,16 +580,7 @@ func (r *Run) finish() (*RunResult, error) {
 	}
 	d.remove(r)
 
-	// Full maps and lost events, in bpftrace's words.
-	var tail []value.Event
-	if w := r.mapErrors(); len(w) > 0 {
-		tail = append(tail, w...)
-	}
 	drops := d.totalDrops() - r.drops0
-	if len(tail) > 0 && r.opts.Sink != nil {
-		r.opts.Sink(tail)
-	}
-
 	res := &RunResult{Reason: reason, ExitCode: int(r.exitCode.Load()), Events: r.events.Load(), Drops: drops,
 		Started: r.started, Elapsed: time.Since(r.started), Result: r.result}
 	maps, err := r.s.ReadMaps(r.prog.Object.MapNames(), r.opts.MapLimit)
@@ -595,6 +588,13 @@ func (r *Run) finish() (*RunResult, error) {
 		errs = append(errs, err)
 	}
 	res.Maps = maps
+	// Full maps, lost events, strings cut at their buffer, each at its
+	// place in the program (limits.go).
+	updates := r.mapUpdates()
+	tail := append(r.mapErrors(updates), r.limitWarnings(drops, maps, updates)...)
+	if len(tail) > 0 && r.opts.Sink != nil {
+		r.opts.Sink(tail)
+	}
 	r.ld.close()
 	r.s.mu.Lock()
 	delete(r.s.runs, r.id)
@@ -604,7 +604,7 @@ func (r *Run) finish() (*RunResult, error) {
 
 // mapErrors reads the program's full-map counters: a failed map update is
 // never silent (bpftrace 0.17 drops them silently, bpftrace#2809).
-func (r *Run) mapErrors() []value.Event {
+func (r *Run) mapErrors(updates map[string][]*lang.AssignStmt) []value.Event {
 	m := r.ld.private[codegen.MapErrors]
 	if m == nil {
 		return nil
@@ -621,7 +621,7 @@ func (r *Run) mapErrors() []value.Event {
 		}
 		out = append(out, value.Warning{Msg: fmt.Sprintf(
 			"Map full; can't update element of %s (%d times). Try increasing BPFTRACE_MAP_KEYS_MAX (now %d)",
-			names[i], n, r.s.opts.MaxMapEntries)})
+			names[i], n, r.s.opts.MaxMapEntries), Source: r.fullMapSource(names[i], updates)})
 	}
 	return out
 }

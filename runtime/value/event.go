@@ -92,6 +92,12 @@ type Warning struct {
 	// warning ("ERROR: failed to open file ..." for cat() of a missing
 	// file), though the program goes on.
 	Error bool
+	// Source places the warning in the program (the statement that
+	// updates a full map, the call whose output was lost or whose string
+	// was cut), with notes; render prints it as a caret excerpt. Its Msg
+	// and Warning fields are ignored: the Warning's own are used. Nil
+	// when the warning is about no one place.
+	Source *Diagnostic
 }
 
 // Message is a line the tracer itself prints on the program's output
