@@ -13,10 +13,12 @@ import (
 // becomes unusable long before that. The defaults keep a flooding trace well
 // inside both limits: stream text is batched into at most 10 messages a second
 // and cut after MaxStreamLines lines or MaxStreamBytes bytes, and a live
-// display is redrawn at most 5 times a second.
+// display is redrawn at most 5 times a second. stdout and stderr are capped
+// separately, so a printf flood cannot cut the warnings a run ends with
+// (lost events, a full map), which go to stderr.
 type OutputLimits struct {
-	MaxStreamLines int           // per cell; 0 means DefaultOutputLimits' value
-	MaxStreamBytes int           // per cell
+	MaxStreamLines int           // per cell and stream; 0 means DefaultOutputLimits' value
+	MaxStreamBytes int           // per cell and stream
 	StreamInterval time.Duration // minimum gap between two stream messages
 	UpdateInterval time.Duration // minimum gap between two updates of one display
 }
@@ -65,13 +67,6 @@ type cellPublisher struct {
 
 	streams    [2]streamBuf // stdout, stderr
 	lastStream time.Time
-	lines      int // lines and bytes let through, counted against the cap
-	bytes      int
-	cutting    bool
-	cutLines   int
-	cutPartial bool // the cut text did not end in a newline
-	cutName    string
-	openLine   bool // the text let through so far ends mid-line
 
 	displays map[string]*displayState
 
@@ -82,6 +77,14 @@ type streamBuf struct {
 	name  string
 	text  strings.Builder
 	since time.Time // when the oldest buffered text arrived
+
+	// The stream's cap.
+	lines      int // lines and bytes let through, counted against the cap
+	bytes      int
+	cutting    bool
+	cutLines   int
+	cutPartial bool // the cut text did not end in a newline
+	openLine   bool // the text let through so far ends mid-line
 }
 
 type displayState struct {
@@ -152,11 +155,11 @@ func (p *cellPublisher) Stream(name, text string) {
 	if name == "stderr" {
 		i = 1
 	}
-	kept := p.admit(text, p.streams[i].name)
+	b := &p.streams[i]
+	kept := p.admit(b, text)
 	if kept == "" {
 		return
 	}
-	b := &p.streams[i]
 	if b.text.Len() == 0 {
 		b.since = p.now()
 	}
@@ -164,12 +167,12 @@ func (p *cellPublisher) Stream(name, text string) {
 	p.maybeFlushStream(p.now())
 }
 
-// admit applies the per-cell cap to text and returns the part let through.
-// Once the cap is hit, everything after is cut, so the output never has a
-// hole in the middle.
-func (p *cellPublisher) admit(text, name string) string {
-	if p.cutting {
-		p.countCut(text)
+// admit applies the stream's cap to text and returns the part let
+// through. Once the cap is hit, everything after is cut, so the stream
+// never has a hole in the middle.
+func (p *cellPublisher) admit(b *streamBuf, text string) string {
+	if b.cutting {
+		b.countCut(text)
 		return ""
 	}
 	var kept strings.Builder
@@ -178,26 +181,25 @@ func (p *cellPublisher) admit(text, name string) string {
 		if j := strings.IndexByte(text, '\n'); j >= 0 {
 			line = text[:j+1]
 		}
-		if p.lines >= p.lim.MaxStreamLines || p.bytes+len(line) > p.lim.MaxStreamBytes {
-			p.cutting = true
-			p.cutName = name
-			p.countCut(text)
+		if b.lines >= p.lim.MaxStreamLines || b.bytes+len(line) > p.lim.MaxStreamBytes {
+			b.cutting = true
+			b.countCut(text)
 			break
 		}
 		kept.WriteString(line)
-		p.bytes += len(line)
-		p.openLine = !strings.HasSuffix(line, "\n")
-		if !p.openLine {
-			p.lines++
+		b.bytes += len(line)
+		b.openLine = !strings.HasSuffix(line, "\n")
+		if !b.openLine {
+			b.lines++
 		}
 		text = text[len(line):]
 	}
 	return kept.String()
 }
 
-func (p *cellPublisher) countCut(text string) {
-	p.cutLines += strings.Count(text, "\n")
-	p.cutPartial = !strings.HasSuffix(text, "\n")
+func (b *streamBuf) countCut(text string) {
+	b.cutLines += strings.Count(text, "\n")
+	b.cutPartial = !strings.HasSuffix(text, "\n")
 }
 
 // maybeFlushStream sends the older of the two buffers if the last stream
@@ -325,7 +327,7 @@ func (p *cellPublisher) ClearOutput(wait bool) {
 
 // finish ends the cell: it sends held-back text, the last state of every
 // live display (the final update is never throttled away), the note about
-// cut output, and the cell's error unless the executor already showed one.
+// each stream's cut output, and the cell's error unless the executor already showed one.
 // Later calls on the publisher are dropped.
 func (p *cellPublisher) finish(cellErr *CellError) {
 	p.mu.Lock()
@@ -345,16 +347,20 @@ func (p *cellPublisher) finish(cellErr *CellError) {
 				d.pending = nil
 			}
 		}
-		if p.cutting {
-			n := p.cutLines
-			if p.cutPartial {
+		for i := range p.streams {
+			b := &p.streams[i]
+			if !b.cutting {
+				continue
+			}
+			n := b.cutLines
+			if b.cutPartial {
 				n++
 			}
 			note := fmt.Sprintf("[... %d more lines cut]\n", n)
-			if p.openLine {
+			if b.openLine {
 				note = "\n" + note
 			}
-			p.send("stream", streamContent{Name: p.cutName, Text: note})
+			p.send("stream", streamContent{Name: b.name, Text: note})
 		}
 		if cellErr != nil && !p.errorSent {
 			p.sendError(cellErr)

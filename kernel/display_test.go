@@ -114,6 +114,26 @@ func TestStreamCapBytes(t *testing.T) {
 	}
 }
 
+// A flood on stdout does not cut what comes on stderr (the warnings a run
+// ends with), and each stream's cut gets its own note.
+func TestStreamsCappedSeparately(t *testing.T) {
+	p, out, _ := testPublisher(OutputLimits{MaxStreamLines: 3})
+	for i := 1; i <= 10; i++ {
+		p.Stream("stdout", fmt.Sprintf("line %d\n", i))
+	}
+	p.Stream("stderr", "WARNING: 7 events lost\n")
+	p.finish(nil)
+	got := map[string]string{}
+	for _, m := range *out {
+		if c, ok := m.content.(streamContent); ok {
+			got[c.Name] += c.Text
+		}
+	}
+	if got["stdout"] != "line 1\nline 2\nline 3\n[... 7 more lines cut]\n" || got["stderr"] != "WARNING: 7 events lost\n" {
+		t.Errorf("stdout %q, stderr %q", got["stdout"], got["stderr"])
+	}
+}
+
 func TestCutNoteStartsOnItsOwnLine(t *testing.T) {
 	p, out, _ := testPublisher(OutputLimits{MaxStreamBytes: 4})
 	p.Stream("stdout", "abc")
