@@ -54,6 +54,9 @@ type Notebook struct {
 	bg  map[int]*bgRun
 }
 
+// readerNice is the nice value of a notebook session's events thread.
+const readerNice = 10
+
 // NotebookOptions configure NewNotebook.
 type NotebookOptions struct {
 	// Session is the session cells run in; nil creates one.
@@ -82,7 +85,10 @@ func NewNotebook(opts *NotebookOptions) (*Notebook, error) {
 		nb.log = log.New(io.Discard, "", 0)
 	}
 	if nb.sess == nil {
-		s, err := runtime.NewSession(&runtime.SessionOptions{Printf: render.Printf})
+		// The events thread runs niced: under a flood the heartbeat,
+		// interrupts and replies must win over it (the ring buffer drops
+		// and counts what it falls behind on).
+		s, err := runtime.NewSession(&runtime.SessionOptions{Printf: render.Printf, ReaderNice: readerNice})
 		if err != nil {
 			return nil, err
 		}

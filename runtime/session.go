@@ -51,6 +51,13 @@ type SessionOptions struct {
 	// PollInterval is how often the events reader looks at the ring
 	// buffer (an event's worst-case latency); 0 means 5 ms.
 	PollInterval time.Duration
+	// ReaderNice, when positive, lowers the scheduling priority of the
+	// thread that reads and decodes events (and calls the sinks) to this
+	// nice value. A Jupyter kernel sets it: under an event flood that
+	// thread could use a whole CPU, and the kernel's heartbeat, interrupts
+	// and replies must win over it; the events it falls behind on are
+	// dropped by the ring buffer and counted.
+	ReaderNice int
 	// HandOffRelease is for a process that exits when the session closes
 	// (the command line): the perf events of detached probes, whose
 	// release takes tens of ms each in the kernel, are handed to a helper
