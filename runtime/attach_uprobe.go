@@ -13,13 +13,17 @@ import (
 // UprobeFileOffset returns the file offset a uprobe attach point names:
 // symbol+offset, or for uprobe:path:0xADDR the address taken as a virtual
 // address of the binary (as `objdump -d` shows it) and converted through
-// its segments.
+// its segments. As in bpftrace 0.17, the address must lie in a symbol of
+// the binary.
 func UprobeFileOffset(ap *lang.AttachPoint) (uint64, error) {
 	ef, err := defaultELFCache.Get(ap.Target)
 	if err != nil {
 		return 0, fmt.Errorf("uprobe target file '%s': %w", ap.Target, err)
 	}
 	if ap.Func == "" {
+		if _, _, ok := ef.SymbolAt(ap.Address); !ok && len(ef.Syms) > 0 {
+			return 0, fmt.Errorf("Could not resolve address: %s:0x%x", ap.Target, ap.Address)
+		}
 		return ef.FileOffset(ap.Address)
 	}
 	return ef.UprobeOffset(ap.Func, ap.Offset)

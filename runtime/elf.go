@@ -314,7 +314,7 @@ func (ef *ELFFile) UprobeOffset(sym string, off uint64) (uint64, error) {
 		return 0, fmt.Errorf("Could not resolve symbol: %s:%s", ef.Path, sym)
 	}
 	if off != 0 && s.Size != 0 && off >= s.Size {
-		return 0, fmt.Errorf("offset %d is beyond the end of %s (size %d) in %s", off, sym, s.Size, ef.Path)
+		return 0, fmt.Errorf("Offset outside the function bounds ('%s' size is %d)", sym, s.Size)
 	}
 	return ef.FileOffset(s.Addr + off)
 }
