@@ -87,7 +87,15 @@ func (g *gen) checkHelper(fn asm.BuiltinFunc, at lang.Node) {
 	g.movImm(asm.R1, int64(ev.ID))
 	g.emit(asm.StoreMem(asm.R10, rec, asm.R1, asm.DWord))
 	g.ringbufOutput(16, func() { g.emit(asm.Mov.Reg(asm.R2, asm.R10), asm.Add.Imm(asm.R2, int32(rec))) })
-	// The failed result, for what follows the call.
-	g.emit(asm.LoadMem(asm.R0, asm.R10, rec+8, asm.DWord))
+	// The failed result, for what follows the call. A failed lookup is
+	// NULL: say so with a constant, because the verifiers of 6.1 and 6.12
+	// forget that the spilled copy is zero and then refuse the
+	// dereference on the path that follows ("R0 invalid mem access
+	// 'scalar'", seen in the kernel matrix; 6.18 keeps track).
+	if fn == asm.FnMapLookupElem {
+		g.emit(asm.Mov.Imm(asm.R0, 0))
+	} else {
+		g.emit(asm.LoadMem(asm.R0, asm.R10, rec+8, asm.DWord))
+	}
 	g.mark(ok)
 }
