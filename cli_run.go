@@ -91,6 +91,7 @@ func runProgram(f *cliFlags, stdin io.Reader, stdout, stderr io.Writer) int {
 		HandOffRelease: true,
 		VerifierStats:  f.Verbose > 0,
 		HelperChecks:   f.HelperErrs,
+		IncludeDirs:    f.IncludeDir,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "ERROR: %v\n", err)

@@ -107,6 +107,11 @@ func (s *Session) Compile(src Source) (*Program, lang.ErrorList) {
 		errs.Sort()
 		return nil, errs
 	}
+	if inc := missingIncludes(ast, src.Name, opts.IncludeDirs); len(inc) > 0 {
+		errs = append(errs, inc...)
+		errs.Sort()
+		return nil, errs
+	}
 	info, cerrs := lang.Check(ast, &lang.Config{
 		Types:   s.types,
 		Session: s.MapTypes(),

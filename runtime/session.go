@@ -67,6 +67,9 @@ type SessionOptions struct {
 	// VerifierStats loads programs with the verifier's statistics
 	// (LogLevelStats), which Run.VerifierStats returns (the CLI's -v).
 	VerifierStats bool
+	// IncludeDirs are the -I directories, searched for #include files
+	// (which must exist unless BTF stands in for them: include.go).
+	IncludeDirs []string
 	// HelperChecks is -k (1) or -kk (2): a failed helper call is a
 	// value.HelperError event at its place in the source (see
 	// codegen.Options.HelperChecks for which helpers each level checks).
