@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
 	"github.com/tracebook/tracebook/lang"
@@ -35,7 +37,7 @@ const (
 	StopChildExited            // the -c command exited
 	StopPIDExited              // the -p process exited
 	StopDetached               // Stop, Session.Detach, Reset or Close
-	StopDone                   // a cell of top-level statements only, which ends once they ran
+	StopDone                   // a cell of top-level statements only, which ends once they ran; an iterator that has iterated
 )
 
 var stopNames = [...]string{"", "exit", "interrupt", "duration", "child exited", "process exited", "detached", "done"}
@@ -206,7 +208,55 @@ func (s *Session) Start(ctx context.Context, p *Program, opts *RunOptions) (*Run
 		}
 	}
 	go r.loop(ctx)
+	r.startIterators()
 	return r, nil
+}
+
+// startIterators runs the run's iterators (iter:task, iter:task_file)
+// once, as bpftrace 0.17 does: reading an iterator's file runs its program
+// on every object (its printf() output comes through the ring buffer like
+// any other), and the run ends when all have iterated. An iterator with a
+// pin path (iter:task:/sys/fs/bpf/NAME, or a name under /sys/fs/bpf) is
+// pinned instead, for others to read.
+func (r *Run) startIterators() {
+	r.linksMu.Lock()
+	var iters []*link.Iter
+	var aps []*lang.AttachPoint
+	for i, ap := range r.linkAPs {
+		if it, ok := r.links[i].(*link.Iter); ok && ap.Provider == "iter" {
+			iters = append(iters, it)
+			aps = append(aps, ap)
+		}
+	}
+	r.linksMu.Unlock()
+	if len(iters) == 0 {
+		return
+	}
+	go func() {
+		for i, it := range iters {
+			if pin := aps[i].Target; pin != "" {
+				if !strings.HasPrefix(pin, "/") {
+					pin = "/sys/fs/bpf/" + pin
+				}
+				if err := it.Pin(pin); err != nil {
+					r.warn(fmt.Sprintf("Failed to pin iter probe link: %v", CleanError(err)))
+				} else if r.opts.Sink != nil {
+					r.opts.Sink([]value.Event{value.Message{Text: "Program pinned to " + pin}})
+				}
+				continue
+			}
+			rd, err := it.Open()
+			if err != nil {
+				r.warn(fmt.Sprintf("Failed to open iter probe link: %v", CleanError(err)))
+				continue
+			}
+			// The programs print through the ring buffer; what they
+			// wrote to the iterator's own file (nothing) is dropped.
+			_, _ = io.Copy(io.Discard, rd)
+			rd.Close()
+		}
+		r.requestStop(StopDone)
+	}()
 }
 
 // ID is the run's id in the session (Session.Runs, Detach).

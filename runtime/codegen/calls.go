@@ -400,21 +400,44 @@ func (g *gen) debugf(call *lang.CallExpr) {
 }
 
 // path lowers path(p): bpf_d_path, which resolves a struct path to a file
-// name (allowed in fentry/fexit programs only).
+// name (allowed in iterators and some fentry/fexit programs). p is a
+// pointer, or a struct path record reached through one (x->f_path).
 func (g *gen) path(call *lang.CallExpr) val {
 	t := call.Type()
 	if t == nil || t.Kind != lang.KindString {
 		t = lang.StringType(g.c.strLen)
 	}
-	p := g.intExpr(call.Args[0])
+	// The pointer stays in a register from its load to the call: the
+	// verifier must see the type it was loaded with.
+	var base val
+	var off int64
+	if at := call.Args[0].Type(); at != nil && at.Kind == lang.KindRecord {
+		// path(ctx->file->f_path): the address of the record, reached
+		// through a pointer.
+		pl := g.place(call.Args[0])
+		if pl.kind != pAddr {
+			g.errorf(call, "path() needs a struct path reached through a pointer")
+			return val{t: t}
+		}
+		base, off = pl.base, pl.off
+	} else {
+		base = g.intExpr(call.Args[0])
+	}
 	dst := g.memVal(t)
 	g.zeroScratch(dst.off, t.Size)
-	g.load(p, asm.R1)
-	g.free(p)
+	g.load(base, asm.R1)
+	g.free(base)
+	// A NULL pointer (an iterator's last call) leaves the string empty.
+	skip := g.label("path_null")
+	g.emit(asm.JEq.Imm(asm.R1, 0, skip))
+	if off != 0 {
+		g.emit(asm.Add.Imm(asm.R1, int32(off)))
+	}
 	g.scratchPtr(asm.R2, dst.off)
 	g.emit(asm.Mov.Imm(asm.R3, int32(t.Size)))
 	g.call(asm.FnDPath)
 	g.checkHelper(asm.FnDPath, call)
+	g.mark(skip)
 	return dst
 }
 
