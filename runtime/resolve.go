@@ -161,7 +161,7 @@ func readPasswd(path string) map[uint32]string {
 // hierarchy whose name matches filter (all when it is empty), the path of
 // the cgroup with that id in it, as "name:/path" pairs joined by commas.
 // The unified (v2) hierarchy is called "unified", a v1 hierarchy by its
-// controllers, as bpftrace names them.
+// mount point's name, as bpftrace names them (cgroupHierarchies).
 func (r *resolver) CgroupPath(id uint64, filter string) string {
 	key := fmt.Sprintf("%d\x00%s", id, filter)
 	r.mu.Lock()
@@ -192,7 +192,9 @@ type cgroupHierarchy struct {
 }
 
 // cgroupHierarchies lists the cgroup mounts of /proc/self/mountinfo, one
-// per hierarchy, sorted by name.
+// per hierarchy, named as bpftrace 0.17 names them: "unified" for the v2
+// hierarchy, a v1 hierarchy by its mount point's last component
+// ("/sys/fs/cgroup/systemd" is "systemd"); unified first, then by name.
 func cgroupHierarchies() []cgroupHierarchy {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
@@ -209,7 +211,7 @@ func cgroupHierarchies() []cgroupHierarchy {
 			continue
 		}
 		pf, qf := strings.Fields(pre), strings.Fields(post)
-		if len(pf) < 5 || len(qf) < 3 {
+		if len(pf) < 5 || len(qf) < 1 {
 			continue
 		}
 		var name string
@@ -217,18 +219,7 @@ func cgroupHierarchies() []cgroupHierarchy {
 		case "cgroup2":
 			name = "unified"
 		case "cgroup":
-			var ctrls []string
-			for _, o := range strings.Split(qf[2], ",") {
-				switch {
-				case o == "rw" || o == "ro" || strings.HasPrefix(o, "release_agent") || o == "clone_children" ||
-					o == "noprefix" || o == "xattr" || o == "cpuset_v2_mode":
-				case strings.HasPrefix(o, "name="):
-					ctrls = append(ctrls, o)
-				default:
-					ctrls = append(ctrls, o)
-				}
-			}
-			name = strings.Join(ctrls, ",")
+			name = filepath.Base(pf[4])
 		default:
 			continue
 		}
@@ -238,7 +229,12 @@ func cgroupHierarchies() []cgroupHierarchy {
 		seen[name] = true
 		out = append(out, cgroupHierarchy{name: name, root: pf[4]})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	sort.Slice(out, func(i, j int) bool {
+		if (out[i].name == "unified") != (out[j].name == "unified") {
+			return out[i].name == "unified"
+		}
+		return out[i].name < out[j].name
+	})
 	return out
 }
 

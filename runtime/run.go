@@ -151,7 +151,14 @@ func (s *Session) Start(ctx context.Context, p *Program, opts *RunOptions) (*Run
 			if err := CheckAttachable(ap); err != nil {
 				return nil, err
 			}
+			switch ap.Provider {
+			case "uprobe", "uretprobe", "usdt":
+				s.res.usyms.AddExecutable(ap.Target)
+			}
 		}
+	}
+	if r.opts.Child != nil {
+		s.res.usyms.AddExecutable(r.opts.Child.Path)
 	}
 	ld, err := s.load(p)
 	if err != nil {

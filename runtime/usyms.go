@@ -27,6 +27,53 @@ type UserSymbols struct {
 	mu    sync.Mutex
 	procs map[int]*procSymbols
 	elfs  *elfCache
+	// fixed are executables linked at fixed addresses (not PIE) that
+	// the session's probes trace: an address in one resolves even when
+	// its process exited before its maps were read (a short -c command
+	// whose events are read after its end).
+	fixed []string
+}
+
+// AddExecutable names an executable the session traces (a uprobe's or
+// usdt probe's binary, the -c command): when it is linked at fixed
+// addresses, Frame resolves addresses in it without its process's maps.
+func (u *UserSymbols) AddExecutable(path string) {
+	if path == "" {
+		return
+	}
+	ef, err := u.elfs.Get(path)
+	if err != nil || ef.Type != elf.ET_EXEC {
+		return
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, p := range u.fixed {
+		if p == path {
+			return
+		}
+	}
+	u.fixed = append(u.fixed, path)
+}
+
+// fixedFrame resolves addr in one of the fixed-address executables.
+func (u *UserSymbols) fixedFrame(addr uint64, fixed []string) (value.Frame, bool) {
+	for _, path := range fixed {
+		ef, err := u.elfs.Get(path)
+		if err != nil {
+			continue
+		}
+		for _, p := range ef.Loads {
+			if p.Flags&elf.PF_X == 0 || addr < p.Vaddr || addr >= p.Vaddr+p.Memsz {
+				continue
+			}
+			fr := value.Frame{Addr: addr, Module: path}
+			if s, off, ok := ef.SymbolAt(addr); ok {
+				fr.Sym, fr.Offset = s.Name, off
+			}
+			return fr, true
+		}
+	}
+	return value.Frame{}, false
 }
 
 type procSymbols struct {
@@ -91,8 +138,12 @@ func (u *UserSymbols) Frame(pid int, addr uint64) value.Frame {
 	if m != nil {
 		mm = *m
 	}
+	fixed := u.fixed
 	u.mu.Unlock()
 	if m == nil {
+		if fr, ok := u.fixedFrame(addr, fixed); ok {
+			return fr
+		}
 		return value.Frame{Addr: addr}
 	}
 	fr := value.Frame{Addr: addr, Module: mm.Path}
