@@ -246,9 +246,21 @@ func (d *dispatcher) barrier() error {
 	d.mu.Unlock()
 	ctx := make([]byte, 8)
 	binary.LittleEndian.PutUint64(ctx, id)
-	ret, err := prog.Run(&ebpf.RunOptions{Context: ctx})
-	if err == nil && ret != 0 {
-		err = errors.New("the events ring buffer is full")
+	// A full ring has no room for the marker until the reader has
+	// drained some of it, which it is doing (under a flood the ring is
+	// full most of the time): try again until it fits.
+	deadline := time.Now().Add(barrierTimeout)
+	var ret uint32
+	for {
+		ret, err = prog.Run(&ebpf.RunOptions{Context: ctx})
+		if err != nil || ret == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			err = errors.New("the events ring buffer is full")
+			break
+		}
+		time.Sleep(200 * time.Microsecond)
 	}
 	if err != nil {
 		d.mu.Lock()
