@@ -252,6 +252,11 @@ func (g *gen) callExpr(call *lang.CallExpr) val {
 		ev := g.newEvent(EventUnwatch, call, []*lang.Type{lang.TypeUint64})
 		g.emitEvent(ev, call.Args[:1])
 		return none
+	case "skboutput":
+		// bpf_skb_output is for fentry/fexit programs, and writing pcap
+		// files is not done here.
+		g.errorf(call, "skboutput() is not supported: tracebook does not write pcap files (bpf_skb_output is only for kfunc/kretfunc probes)")
+		return val{t: t}
 	case "count", "sum", "min", "max", "avg", "stats", "hist", "lhist":
 		g.errorf(call, "%s() must be assigned to a map", name)
 		return val{t: t}

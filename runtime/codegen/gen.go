@@ -145,22 +145,24 @@ func (g *gen) errorf(n lang.Node, format string, args ...any) {
 	if g.err != nil {
 		return
 	}
-	msg := fmt.Sprintf(format, args...)
-	if n != nil {
-		if start, _ := n.Span(); start.IsValid() {
-			msg = fmt.Sprintf("%s: %s", start, msg)
-		}
-	}
-	g.err = &Error{Msg: msg, Node: n}
+	g.err = &Error{Msg: fmt.Sprintf(format, args...), Node: n}
 }
 
-// Error is a program that cannot be compiled, with the node at fault.
+// Error is a program that cannot be compiled, with the node at fault. Msg
+// does not repeat the node's position; Error() adds it.
 type Error struct {
 	Msg  string
 	Node lang.Node
 }
 
-func (e *Error) Error() string { return "codegen: " + e.Msg }
+func (e *Error) Error() string {
+	if e.Node != nil {
+		if start, _ := e.Node.Span(); start.IsValid() {
+			return fmt.Sprintf("codegen: %s: %s", start, e.Msg)
+		}
+	}
+	return "codegen: " + e.Msg
+}
 
 // label returns a new label unique in the program.
 func (g *gen) label(hint string) string {
