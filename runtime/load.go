@@ -366,6 +366,16 @@ func (s *Session) load(p *Program) (*loaded, error) {
 				co.Programs.LogLevel = ebpf.LogLevelStats
 			}
 			coll, err := ebpf.NewCollectionWithOptions(one, co)
+			if err != nil && s.opts.VerifierStats {
+				// The statistics' log level leaves out the instructions
+				// a rejection is placed by: load again for the full log.
+				co.Programs.LogLevel = ebpf.LogLevelBranch | ebpf.LogLevelStats
+				if again, err2 := ebpf.NewCollectionWithOptions(one, co); err2 != nil {
+					err = err2
+				} else {
+					again.Close()
+				}
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
