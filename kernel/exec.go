@@ -375,6 +375,9 @@ func publishEvents(out Publisher, batch []value.Event, json bool, opts render.Op
 		if pm, ok := e.(value.PrintMap); ok && !json && ps.show(out, pm, at) {
 			continue
 		}
+		if w, ok := e.(value.Warning); ok {
+			e = notebookWording(w)
+		}
 		if !json {
 			if b := render.EventBundle(e, opts); b != nil {
 				out.Display(Bundle{Data: map[string]any(b)}, "")
@@ -410,6 +413,14 @@ func publishEvents(out Publisher, batch []value.Event, json bool, opts render.Op
 		s = strings.ReplaceAll(s, cursorHome, "")
 		out.Stream(name, s)
 	}
+}
+
+// notebookWording names the notebook's setting where a runtime warning
+// names the command line's: a full map's hint is %set mapsize, not
+// BPFTRACE_MAP_KEYS_MAX.
+func notebookWording(w value.Warning) value.Warning {
+	w.Msg = strings.Replace(w.Msg, "BPFTRACE_MAP_KEYS_MAX", "%set mapsize", 1)
+	return w
 }
 
 // The escapes clear(1) writes: cursor home, then erase the screen.
