@@ -213,7 +213,9 @@ func (g *gen) emit(insns ...asm.Instruction) {
 				f.pendSyms = f.pendSyms[:0]
 			}
 			if f.pendSrc != "" {
-				ins = ins.WithSource(asm.Comment(f.pendSrc))
+				// The comment becomes BTF line info, which cannot hold
+				// a NUL (a program's text may: the fuzzer found it).
+				ins = ins.WithSource(asm.Comment(strings.ReplaceAll(f.pendSrc, "\x00", `\0`)))
 				f.pendSrc = ""
 			}
 		}
