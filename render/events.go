@@ -31,7 +31,7 @@ func EventText(e value.Event) (string, Stream) {
 		}
 		return MapText(e.Map, e.Top, e.Div), Stdout
 	case value.Time:
-		return CStrftime(e.Format, e.At.Local()), Stdout
+		return timeText(e)
 	case value.Cat:
 		return e.Text, Stdout
 	case value.Join:
@@ -67,7 +67,11 @@ func EventJSON(e value.Event) (string, Stream) {
 		}
 		return MapJSON(e.Map, e.Top, e.Div), Stdout
 	case value.Time:
-		return messageJSON("time", CStrftime(e.Format, e.At.Local())), Stdout
+		s, stream := timeText(e)
+		if stream == Stderr {
+			return s, stream
+		}
+		return messageJSON("time", s), Stdout
 	case value.Cat:
 		return messageJSON("cat", e.Text), Stdout
 	case value.Join:
@@ -85,6 +89,16 @@ func EventJSON(e value.Event) (string, Stream) {
 			`, "line": ` + itoa(int64(e.Pos.Line)) + `, "col": ` + itoa(int64(e.Pos.Col)) + "}\n", Stdout
 	}
 	return "", Stdout
+}
+
+// timeText is time()'s text, or bpftrace 0.17's error when it does not fit
+// its buffer (StrftimeMax) or is empty.
+func timeText(e value.Time) (string, Stream) {
+	s, ok := StrftimeFits(CStrftime(e.Format, e.At.Local()))
+	if !ok {
+		return "ERROR: strftime returned 0\n", Stderr
+	}
+	return s, Stdout
 }
 
 // warningText is a runtime warning or error as bpftrace logs it.

@@ -9,12 +9,32 @@ import (
 // Strftime formats t like bpftrace's strftime(): every "%f" is first
 // replaced by the microseconds of t (six digits, leftmost match first, as a
 // plain text substitution that does not know about "%%"), then the result
-// is formatted by C strftime rules (glibc, C locale).
+// is formatted by C strftime rules (glibc, C locale). As in bpftrace 0.17,
+// whose buffer holds 63 characters, a longer (or empty) result is "(?)".
 func Strftime(format string, t time.Time) string {
 	us := strconv.Itoa(t.Nanosecond() / 1000)
 	us = strings.Repeat("0", 6-len(us)) + us
-	return CStrftime(strings.ReplaceAll(format, "%f", us), t)
+	s, ok := StrftimeFits(CStrftime(strings.ReplaceAll(format, "%f", us), t))
+	if !ok {
+		return "(?)"
+	}
+	return s
 }
+
+// StrftimeMax is the longest text bpftrace 0.17's strftime() and time()
+// produce: their buffer is 64 bytes (STRING_SIZE), and C strftime fails
+// (returns 0) when the text and its NUL do not fit, or the text is empty.
+const StrftimeMax = 63
+
+// StrftimeFits reports whether s is a text bpftrace's strftime would
+// produce (at most StrftimeMax bytes, not empty).
+func StrftimeFits(s string) (string, bool) {
+	return s, s != "" && len(s) <= StrftimeMax
+}
+
+// maxStrftimeWidth bounds a conversion's field width: results longer than
+// StrftimeMax are refused anyway, and "%999999999H" must not allocate.
+const maxStrftimeWidth = 1024
 
 // CStrftime formats t by C strftime rules in the C locale, as glibc does
 // them, including the GNU flags (_ - 0 ^ #), field widths and the E/O
@@ -51,7 +71,7 @@ func CStrftime(format string, t time.Time) string {
 			if width < 0 {
 				width = 0
 			}
-			width = width*10 + int(format[i]-'0')
+			width = min(width*10+int(format[i]-'0'), maxStrftimeWidth)
 			i++
 		}
 		if i < len(format) && (format[i] == 'E' || format[i] == 'O') {

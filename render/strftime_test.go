@@ -3,6 +3,8 @@ package render
 import (
 	"testing"
 	"time"
+
+	"github.com/tracebook/tracebook/runtime/value"
 )
 
 // strftimeCases were produced by glibc's strftime (Python's time.strftime
@@ -123,5 +125,27 @@ func TestStrftimeMicroseconds(t *testing.T) {
 	early := time.Date(2026, 1, 1, 0, 0, 0, 5000, time.UTC)
 	if got := Strftime("%f", early); got != "000005" {
 		t.Errorf("%%f of 5us = %q", got)
+	}
+}
+
+// TestStrftimeBuffer: bpftrace 0.17's buffer holds 63 characters; a longer
+// or empty result is "(?)" (and time() reports an error), and a huge field
+// width does not allocate.
+func TestStrftimeBuffer(t *testing.T) {
+	tm := time.Date(2026, 11, 25, 14, 10, 42, 327234567, time.UTC)
+	for _, c := range []struct{ f, want string }{
+		{"", "(?)"},
+		{"%c %c %c", "(?)"},
+		{"%%f=%f", "(?)"}, // "%327234=327234": a 327234-wide field
+		{"%63H", "000000000000000000000000000000000000000000000000000000000000014"},
+		{"%64H", "(?)"},
+		{"%999999999999H", "(?)"},
+	} {
+		if got := Strftime(c.f, tm); got != c.want {
+			t.Errorf("Strftime(%q) = %q, want %q", c.f, got, c.want)
+		}
+	}
+	if s, stream := EventText(value.Time{Format: "%c %c %c", At: tm}); stream != Stderr || s != "ERROR: strftime returned 0\n" {
+		t.Errorf("time() too long: %q on %v", s, stream)
 	}
 }

@@ -287,7 +287,7 @@ func hexAddr(a uint64) string {
 // textString returns the text of a Text value. A timestamp the runtime
 // left unformatted (S empty, Format set) is formatted here.
 func textString(t value.Text) string {
-	if t.Kind == value.TextTimestamp && t.S == "" && t.Format != "" {
+	if t.Kind == value.TextTimestamp && t.S == "" {
 		return Strftime(t.Format, timeFromNanos(t.Raw))
 	}
 	return t.S
