@@ -92,6 +92,7 @@ func runProgram(f *cliFlags, stdin io.Reader, stdout, stderr io.Writer) int {
 		VerifierStats:  f.Verbose > 0,
 		HelperChecks:   f.HelperErrs,
 		IncludeDirs:    f.IncludeDir,
+		IncludeFiles:   f.Includes,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "ERROR: %v\n", err)

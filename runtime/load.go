@@ -107,7 +107,13 @@ func (s *Session) Compile(src Source) (*Program, lang.ErrorList) {
 		errs.Sort()
 		return nil, errs
 	}
-	if inc := missingIncludes(ast, src.Name, opts.IncludeDirs); len(inc) > 0 {
+	inc := missingIncludes(ast, src.Name, opts.IncludeDirs)
+	for _, f := range opts.IncludeFiles {
+		if !includeExists(f, true, src.Name, opts.IncludeDirs) {
+			inc = append(inc, &lang.Error{File: src.Name, Msg: "'" + f + "' file not found (--include)"})
+		}
+	}
+	if len(inc) > 0 {
 		errs = append(errs, inc...)
 		errs.Sort()
 		return nil, errs

@@ -70,6 +70,9 @@ type SessionOptions struct {
 	// IncludeDirs are the -I directories, searched for #include files
 	// (which must exist unless BTF stands in for them: include.go).
 	IncludeDirs []string
+	// IncludeFiles are --include's files, included before every program
+	// as <FILE> (and so held to the same rule).
+	IncludeFiles []string
 	// HelperChecks is -k (1) or -kk (2): a failed helper call is a
 	// value.HelperError event at its place in the source (see
 	// codegen.Options.HelperChecks for which helpers each level checks).
