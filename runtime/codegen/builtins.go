@@ -321,6 +321,15 @@ func StackMapName(limit int) string {
 // for ustack), in the layout lang.StackType describes; -k reports a
 // failure at at.
 func (g *gen) stack(t *lang.Type, at lang.Node) val {
+	if t.Stack.Limit > StackFrames {
+		// bpftrace 0.17 fails to create the stack map then; say why.
+		fn := "kstack"
+		if t.Stack.User {
+			fn = "ustack"
+		}
+		g.errorf(at, "%s: a stack keeps at most %d frames (kernel.perf_event_max_stack), %d asked for", fn, StackFrames, t.Stack.Limit)
+		return val{t: t}
+	}
 	dst := g.memVal(t)
 	name := StackMapName(t.Stack.Limit)
 	g.c.useStackMap(name, t.Stack.Limit)
