@@ -170,19 +170,19 @@ func ReadMap(l *codegen.MapLayout, m *ebpf.Map, d *codegen.Decoder, limit int) (
 	for i := range idx {
 		idx[i] = i
 	}
-	vals := make([]value.Value, raw.n)
-	decoded := make([]bool, raw.n)
 	if limit > 0 && raw.n > limit {
 		out.Truncated = true
 		// Rank every entry by its value and keep the last limit, with a
 		// min-heap of the best so far: O(n log limit).
+		// Only the kept entries' values are kept (decoded again
+		// below): holding a million decoded values would cost
+		// hundreds of MB for a snapshot of a few thousand entries.
 		h := make(rankHeap, 0, limit)
 		for i := 0; i < raw.n; i++ {
 			v, err := d.MapValue(l, perCPUValues(l, raw.val(i), vs))
 			if err != nil {
 				return nil, err
 			}
-			vals[i], decoded[i] = v, true
 			r := rankItem{rank(v), i}
 			if len(h) < limit {
 				heap.Push(&h, r)
@@ -199,11 +199,9 @@ func ReadMap(l *codegen.MapLayout, m *ebpf.Map, d *codegen.Decoder, limit int) (
 	}
 	out.Entries = make([]value.Entry, 0, len(idx))
 	for _, i := range idx {
-		v := vals[i]
-		if !decoded[i] {
-			if v, err = d.MapValue(l, perCPUValues(l, raw.val(i), vs)); err != nil {
-				return nil, err
-			}
+		v, err := d.MapValue(l, perCPUValues(l, raw.val(i), vs))
+		if err != nil {
+			return nil, err
 		}
 		k, err := d.Key(l, raw.key(i))
 		if err != nil {
