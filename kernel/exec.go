@@ -201,6 +201,7 @@ func (nb *Notebook) runCell(ctx context.Context, name string, cell cellSource, o
 		Child:      child,
 		Background: cell.run.bg,
 		OnAttached: func() { attached = time.Now() },
+		MapLimit:   notebookMapLimit,
 	})
 	if err != nil {
 		if bg != nil && child != nil {
@@ -380,6 +381,9 @@ func publishEvents(out Publisher, batch []value.Event, json bool, opts render.Op
 		}
 		if !json {
 			if b := render.EventBundle(e, opts); b != nil {
+				if pm, ok := e.(value.PrintMap); ok {
+					noteCut(b, pm.Map)
+				}
 				out.Display(Bundle{Data: map[string]any(b)}, "")
 				continue
 			}
@@ -488,8 +492,35 @@ func mapBundle(m *value.Map, json bool, opts render.Options) Bundle {
 	data := map[string]any(b)
 	if json {
 		data[render.MIMEText] = render.MapJSON(m, 0, 0)
+	} else {
+		noteCut(data, m)
 	}
 	return Bundle{Data: data}
+}
+
+// notebookMapLimit bounds the entries of a map a cell shows (at exit, in
+// print(@m), as its result): a notebook cannot show a million-entry map,
+// and reading one whole would hold hundreds of MB. bpftrace prints the
+// largest entries last, and those are the ones kept. The same number as
+// the stream cap's lines.
+const notebookMapLimit = 10000
+
+// printBundle is print(@m)'s display, saying what was cut.
+func printBundle(e value.PrintMap, opts render.Options) Bundle {
+	b := render.PrintMapBundle(e, opts)
+	noteCut(b, e.Map)
+	return Bundle{Data: map[string]any(b)}
+}
+
+// noteCut says, under a map's text, how many entries were left out.
+func noteCut(data map[string]any, m *value.Map) {
+	if m == nil || !m.Truncated {
+		return
+	}
+	if text, ok := data[render.MIMEText].(string); ok {
+		data[render.MIMEText] = text + fmt.Sprintf("[... %d more entries of %s cut: the %d largest of %d are shown]\n",
+			m.Total-len(m.Entries), m.Name, len(m.Entries), m.Total)
+	}
 }
 
 // writtenMaps keeps the maps the program writes: a cell that only reads

@@ -105,8 +105,16 @@ func (l *liveDisplay) follow(run *runtime.Run) {
 		case <-run.Done():
 			return
 		case <-t.C:
+			t0 := time.Now()
 			if size := l.draw(true); size > liveBigBundle && l.interval < flameInterval {
 				l.interval = flameInterval
+				t.Reset(l.interval)
+			}
+			// Reading a huge map (a million entries take about a
+			// second) must not keep a CPU busy: at most a fifth of the
+			// time goes to redrawing.
+			if took := time.Since(t0); 5*took > l.interval {
+				l.interval = 5 * took
 				t.Reset(l.interval)
 			}
 		}

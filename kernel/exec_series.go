@@ -88,12 +88,12 @@ func (ps *printSeries) show(out Publisher, e value.PrintMap, at time.Time) bool 
 	if !p.on && p.n >= seriesAfter && p.series.Span() > 0 {
 		p.on = true
 		for _, f := range p.first {
-			out.UpdateDisplay(Bundle{Data: map[string]any(render.PrintMapBundle(f.e, text))}, f.id)
+			out.UpdateDisplay(printBundle(f.e, text), f.id)
 		}
 		p.first = nil
 	}
 	if p.on {
-		out.Display(Bundle{Data: map[string]any(render.PrintMapBundle(e, text))}, "")
+		out.Display(printBundle(e, text), "")
 		return true
 	}
 	id := ""
@@ -101,7 +101,7 @@ func (ps *printSeries) show(out Publisher, e value.PrintMap, at time.Time) bool 
 		id = fmt.Sprintf("%s-print-%s-%d", ps.prefix, name, p.n)
 		p.first = append(p.first, firstPrint{id: id, e: e})
 	}
-	out.Display(Bundle{Data: map[string]any(render.PrintMapBundle(e, ps.opts))}, id)
+	out.Display(printBundle(e, ps.opts), id)
 	return true
 }
 

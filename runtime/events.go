@@ -390,7 +390,7 @@ func (r *Run) record(id uint64, rec []byte) {
 			r.pending = append(r.pending, value.Print{Value: args[0]})
 		}
 	case codegen.EventPrintMap:
-		m, err := r.s.ReadMap(ev.Map, 0)
+		m, err := r.s.ReadMap(ev.Map, r.opts.MapLimit)
 		if err != nil {
 			r.pending = append(r.pending, value.Warning{Msg: err.Error()})
 			return
@@ -404,7 +404,7 @@ func (r *Run) record(id uint64, rec []byte) {
 		}
 		r.pending = append(r.pending, pm)
 	case codegen.EventResult:
-		if m, err := r.s.ReadMap(ev.Map, 0); err == nil {
+		if m, err := r.s.ReadMap(ev.Map, r.opts.MapLimit); err == nil {
 			r.result = m
 		} else {
 			r.pending = append(r.pending, value.Warning{Msg: err.Error()})

@@ -69,8 +69,10 @@ type RunOptions struct {
 	// before the -c command is released: the CLI prints the
 	// __BPFTRACE_NOTIFY_PROBES_ATTACHED marker there.
 	OnAttached func()
-	// MapLimit bounds the entries decoded per map in the final snapshots
-	// (0: all, as the CLI's exit dump needs).
+	// MapLimit bounds the entries decoded per map in the final snapshots,
+	// in print(@m) and in a cell's result (0: all, as the CLI's exit
+	// dump needs); a map that holds more keeps its largest entries and
+	// is marked Truncated.
 	MapLimit int
 }
 
