@@ -144,7 +144,7 @@ func TestKernelProcessIdleHeartbeat(t *testing.T) {
 	p := startKernelProcess(t, kerneltest.NewConnection(t, "127.0.0.1"), 0o600)
 	c := p.Client(t, "")
 	w := watch(t, p, c)
-	time.Sleep(10 * time.Second)
+	time.Sleep(5 * time.Second)
 	w.end()
 	w.check(t, "idle", 100)
 }
