@@ -49,7 +49,7 @@ var (
 	HandshakeTimeout  = 5 * time.Second
 	WriteStallTimeout = 10 * time.Second
 	MaxMessageBytes   = uint64(64 << 20)
-	MaxQueuedBytes    = 256 << 20
+	MaxQueuedBytes    = 64 << 20
 	// lingerTimeout bounds how long closing a connection waits for its
 	// queued output to leave.
 	lingerTimeout = time.Second
