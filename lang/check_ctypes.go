@@ -148,8 +148,8 @@ func (c *checker) btfType(name string) (*Type, error) {
 // layout lays out a struct or union definition.
 func (c *checker) layout(d *StructDecl, name string) *Type {
 	rec := &Type{Kind: KindRecord, Name: name, Fields: []*Field{}}
-	off, bit, align := 0, 0, 1 // bit: bits used in the current bitfield unit
-	unitStart, unitSize := 0, 0
+	off, align := 0, 1
+	pos := 0 // the bit after the last member
 	for _, fd := range d.Fields {
 		ft, msg := c.resolveTypeExpr(fd.Type, false)
 		if msg != "" {
@@ -173,27 +173,26 @@ func (c *checker) layout(d *StructDecl, name string) *Type {
 			if fd.Bits > ft.Size*8 {
 				c.errorf(fd, "width of bit-field '%s' (%d bits) exceeds the width of its type (%d bits)", fd.Name, fd.Bits, ft.Size*8)
 			}
-			// Continue the current unit when the bits fit, else start a
-			// new unit at the next multiple of the type's alignment.
-			if unitSize == ft.Size && bit+fd.Bits <= unitSize*8 {
-				f.Offset = unitStart + bit/8
-				f.BitOffset = bit % 8
-			} else {
-				unitStart = alignUp(off, a)
-				unitSize = ft.Size
-				bit = 0
-				f.Offset = unitStart
+			// As C (the SysV ABI) lays them out: a bitfield goes right
+			// after the previous member, bits and all, unless it would
+			// straddle a boundary of its type's size; then it starts at
+			// the next one. It is read as its type at the start of the
+			// storage unit that holds it.
+			unit := max(ft.Size*8, 8)
+			if pos/unit != (pos+fd.Bits-1)/unit {
+				pos = alignUp(pos, unit)
 			}
+			start := pos / unit * unit
+			f.Offset = start / 8
+			f.BitOffset = pos - start
 			f.BitSize = fd.Bits
-			bit += fd.Bits
-			if end := unitStart + (bit+7)/8; end > off {
-				off = end
-			}
+			pos += fd.Bits
+			off = (pos + 7) / 8
 		default:
-			unitSize, bit = 0, 0
 			off = alignUp(off, a)
 			f.Offset = off
 			off += ft.Size
+			pos = off * 8
 		}
 		rec.Fields = append(rec.Fields, f)
 	}

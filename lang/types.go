@@ -142,7 +142,10 @@ type Field struct {
 	Name   string
 	Type   *Type
 	Offset int // bytes from the record's start
-	// Bitfield members: BitOffset within the byte at Offset, and BitSize.
+	// Bitfield members: BitOffset, the member's first bit counted from
+	// the start of the value of the member's type read at Offset (within
+	// the byte at Offset for BTF types; C definitions read the whole
+	// storage unit, so it may be larger), and BitSize.
 	BitOffset, BitSize int
 	// DataLoc marks a tracepoint's "__data_loc T[] name" field. Its Type is
 	// a 64-bit integer (as bpftrace types it) whose value is computed, not
