@@ -98,7 +98,14 @@ func acceptableLoadError(err error) bool {
 	if errors.Is(err, syscall.E2BIG) {
 		return true
 	}
+	// The verifier's reason may be anywhere in its log: the error's own
+	// text keeps only the last lines ("old state: ..." after "infinite
+	// loop detected").
 	msg := err.Error()
+	var ve *ebpf.VerifierError
+	if errors.As(err, &ve) {
+		msg += "\n" + strings.Join(ve.Log, "\n")
+	}
 	for _, s := range []string{
 		"BPF program is too large",
 		"infinite loop detected",
