@@ -100,8 +100,12 @@ func TestAttachTPBTF(t *testing.T) {
 	}
 	c := counterFor(t, ap)
 	attach(t, c, ap, nil)
+	// nanosleep blocks this thread in the kernel, a switch each time.
+	// time.Sleep need not: the Go scheduler may find the timer expired
+	// (under emulation a millisecond passes quickly) and not block (15
+	// switches for 20 sleeps on 6.1 in the kernel matrix).
 	for range 20 {
-		time.Sleep(time.Millisecond)
+		syscall.Nanosleep(&syscall.Timespec{Nsec: int64(time.Millisecond)}, nil)
 	}
 	if v := c.Value(t); v < 20 {
 		t.Errorf("counter %d after 20 sleeps", v)
