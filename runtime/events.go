@@ -60,6 +60,35 @@ type dispatcher struct {
 	lastCheck time.Time
 	drops     atomic.Uint64 // drops seen so far
 	dropsMap  *ebpf.Map
+
+	// The reader's thread when it runs niced (ReaderNice), and the
+	// barriers waiting for it, which run it at normal priority.
+	prioMu  sync.Mutex
+	tid     int
+	waiters int
+}
+
+// hurry runs a niced reader at normal priority while a barrier waits for
+// it: a run that ends (an interrupt during a flood) must not wait for a
+// niced thread to drain a full ring on a busy machine. Best effort: it
+// needs CAP_SYS_NICE (root has it).
+func (d *dispatcher) hurry() {
+	d.prioMu.Lock()
+	defer d.prioMu.Unlock()
+	d.waiters++
+	if d.waiters == 1 && d.tid != 0 {
+		_ = unix.Setpriority(unix.PRIO_PROCESS, d.tid, 0)
+	}
+}
+
+// relax undoes hurry.
+func (d *dispatcher) relax() {
+	d.prioMu.Lock()
+	defer d.prioMu.Unlock()
+	d.waiters--
+	if d.waiters == 0 && d.tid != 0 {
+		_ = unix.Setpriority(unix.PRIO_PROCESS, d.tid, d.s.opts.ReaderNice)
+	}
 }
 
 // ensureDispatcher starts the session's reader once the events map exists.
@@ -85,9 +114,18 @@ func (s *Session) ensureDispatcher() error {
 				// The goroutine keeps this thread to itself, and the
 				// thread ends with it, so no other goroutine runs niced.
 				goruntime.LockOSThread()
-				_ = unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), n)
+				d.prioMu.Lock()
+				d.tid = unix.Gettid()
+				if d.waiters == 0 {
+					_ = unix.Setpriority(unix.PRIO_PROCESS, d.tid, n)
+				}
+				d.prioMu.Unlock()
 			}
-			d.errc <- rd.Run(d.handle)
+			err := rd.Run(d.handle)
+			d.prioMu.Lock()
+			d.tid = 0 // the thread ends with this goroutine
+			d.prioMu.Unlock()
+			d.errc <- err
 		}()
 	})
 	return s.dispErr
@@ -239,6 +277,8 @@ func (d *dispatcher) barrier() error {
 	if err != nil {
 		return err
 	}
+	d.hurry()
+	defer d.relax()
 	id := syncBase + d.seq.Add(1)
 	ch := make(chan struct{})
 	d.mu.Lock()
