@@ -288,14 +288,23 @@ func TestKernelProcessPrintfFlood(t *testing.T) {
 	if interrupt > 200*time.Millisecond {
 		t.Errorf("the interrupt took %v (want < 200 ms)", interrupt)
 	}
-	if drops == 0 {
-		t.Errorf("no drops counted in the live display")
+	// Whether the ring buffer overflows depends on the machine: a fast
+	// one keeps up with the whole flood. Either way every event is
+	// accounted for (taken or counted as dropped, but for those still in
+	// flight at the interrupt), and drops, when there are any, reach the
+	// user. The drop path itself is pinned with a small ring buffer in
+	// limits_test.go.
+	if missing := tried - events - drops; missing < 0 || missing > 0.01*tried {
+		t.Errorf("%.0f events sent, %.0f taken and %.0f dropped: %.0f unaccounted for", tried, events, drops, missing)
+	}
+	if drops > 0 && lostNote == "" {
+		t.Errorf("%.0f drops counted in the live display, but no lost-events message in the cell's output", drops)
+	}
+	if drops == 0 && lostNote != "" {
+		t.Errorf("no drops counted in the live display, but the cell says %q", lostNote)
 	}
 	if cutNote == "" {
 		t.Errorf("no note saying how much output was cut")
-	}
-	if lostNote == "" {
-		t.Errorf("no lost-events message in the cell's output")
 	}
 }
 
