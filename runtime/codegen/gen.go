@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"iter"
 	"strings"
 
 	"github.com/cilium/ebpf/asm"
@@ -463,20 +464,9 @@ func (g *gen) copyScratch(dst, src, n int) {
 		return
 	}
 	g.usesScratch = true
-	for i := 0; i < n; {
-		sz, w := asm.DWord, 8
-		switch {
-		case n-i >= 8:
-		case n-i >= 4:
-			sz, w = asm.Word, 4
-		case n-i >= 2:
-			sz, w = asm.Half, 2
-		default:
-			sz, w = asm.Byte, 1
-		}
+	for i, sz := range chunks(n) {
 		g.emit(asm.LoadMem(asm.R0, regScratch, int16(src+i), sz),
 			asm.StoreMem(regScratch, int16(dst+i), asm.R0, sz))
-		i += w
 	}
 }
 
@@ -497,6 +487,32 @@ func sizeOf(n int) asm.Size {
 		return asm.Word
 	}
 	return asm.DWord
+}
+
+// chunks walks n bytes of memory in the widest accesses that fit, yielding
+// each piece's offset and size: 8 bytes at a time, then one each of 4, 2 and
+// 1 for the tail. Copies and comparisons of memory values all step this way,
+// so a 13-byte value costs three loads, not thirteen, and every such loop in
+// the listings has the same shape.
+func chunks(n int) iter.Seq2[int, asm.Size] {
+	return func(yield func(int, asm.Size) bool) {
+		for i := 0; i < n; {
+			sz := asm.DWord
+			switch {
+			case n-i >= 8:
+			case n-i >= 4:
+				sz = asm.Word
+			case n-i >= 2:
+				sz = asm.Half
+			default:
+				sz = asm.Byte
+			}
+			if !yield(i, sz) {
+				return
+			}
+			i += sz.Sizeof()
+		}
+	}
 }
 
 // --- calls ---

@@ -161,19 +161,8 @@ func (g *gen) mapReadAt(e *lang.MapExpr, at lang.Node) val {
 // copyFromReg copies n bytes from the address in base (not R1) to scratch.
 func (g *gen) copyFromReg(dst int, base asm.Register, n int) {
 	g.usesScratch = true
-	for i := 0; i < n; {
-		sz, w := asm.DWord, 8
-		switch {
-		case n-i >= 8:
-		case n-i >= 4:
-			sz, w = asm.Word, 4
-		case n-i >= 2:
-			sz, w = asm.Half, 2
-		default:
-			sz, w = asm.Byte, 1
-		}
+	for i, sz := range chunks(n) {
 		g.emit(asm.LoadMem(asm.R1, base, int16(i), sz), asm.StoreMem(regScratch, int16(dst+i), asm.R1, sz))
-		i += w
 	}
 }
 

@@ -175,21 +175,10 @@ func (g *gen) memEqual(e *lang.BinaryExpr, t *lang.Type) val {
 		if x.t.Size != y.t.Size && (x.t.Kind != lang.KindBuffer || y.t.Kind != lang.KindBuffer) {
 			g.errorf(e, "cannot compare %s and %s of different sizes", x.t, y.t)
 		}
-		for i := 0; i < n; {
-			sz, w := asm.DWord, 8
-			switch {
-			case n-i >= 8:
-			case n-i >= 4:
-				sz, w = asm.Word, 4
-			case n-i >= 2:
-				sz, w = asm.Half, 2
-			default:
-				sz, w = asm.Byte, 1
-			}
+		for i, sz := range chunks(n) {
 			g.emit(asm.LoadMem(asm.R1, regScratch, int16(x.off+i), sz),
 				asm.LoadMem(asm.R2, regScratch, int16(y.off+i), sz),
 				asm.JNE.Reg(asm.R1, asm.R2, ne))
-			i += w
 		}
 	}
 	eqVal, neVal := int32(1), int32(0)
