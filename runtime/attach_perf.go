@@ -78,11 +78,10 @@ func attachPerfProbe(prog *ebpf.Program, ap *lang.AttachPoint, opts *AttachOptio
 	if cfg.Freq {
 		attr.Bits |= unix.PerfBitFreq
 	}
-	type target struct{ pid, cpu int }
-	var targets []target
+	var targets []perfTarget
 	switch {
 	case opts.PID > 0 && ap.Provider != "interval":
-		targets = []target{{opts.PID, -1}}
+		targets = []perfTarget{{opts.PID, -1}}
 	default:
 		cpus := opts.CPUs
 		if cpus == nil {
@@ -97,26 +96,8 @@ func attachPerfProbe(prog *ebpf.Program, ap *lang.AttachPoint, opts *AttachOptio
 			cpus = cpus[:1]
 		}
 		for _, c := range cpus {
-			targets = append(targets, target{-1, c})
+			targets = append(targets, perfTarget{-1, c})
 		}
 	}
-	var links multiCloser
-	for _, t := range targets {
-		a := attr
-		fd, err := openPerfEvent(&a, t.pid, t.cpu, ap.Name())
-		if err != nil {
-			links.Close()
-			return nil, err
-		}
-		pl, err := attachPerfFD(prog, fd)
-		if err != nil {
-			links.Close()
-			return nil, err
-		}
-		links = append(links, pl)
-	}
-	if len(links) == 1 {
-		return links[0], nil
-	}
-	return links, nil
+	return attachPerfEvents(prog, attr, targets, ap.Name())
 }

@@ -61,38 +61,18 @@ func AttachWatchpoint(prog *ebpf.Program, addr, length uint64, mode string, pid 
 		Sample:  1,
 	}
 	name := fmt.Sprintf("watchpoint:0x%x:%d:%s", addr, length, strings.ToLower(mode))
-	var cpus []int
-	pids := []int{pid}
+	targets := []perfTarget{{pid, -1}}
 	if pid <= 0 {
-		if cpus, err = OnlineCPUs(); err != nil {
-			return nil, err
-		}
-		pids = nil
-		for range cpus {
-			pids = append(pids, -1)
-		}
-	} else {
-		cpus = []int{-1}
-	}
-	var links multiCloser
-	for i := range pids {
-		a := attr
-		fd, err := openPerfEvent(&a, pids[i], cpus[i], name)
+		cpus, err := OnlineCPUs()
 		if err != nil {
-			links.Close()
 			return nil, err
 		}
-		pl, err := attachPerfFD(prog, fd)
-		if err != nil {
-			links.Close()
-			return nil, err
+		targets = nil
+		for _, c := range cpus {
+			targets = append(targets, perfTarget{-1, c})
 		}
-		links = append(links, pl)
 	}
-	if len(links) == 1 {
-		return links[0], nil
-	}
-	return links, nil
+	return attachPerfEvents(prog, attr, targets, name)
 }
 
 func attachWatchpoint(prog *ebpf.Program, ap *lang.AttachPoint, opts *AttachOptions) (io.Closer, error) {

@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -89,6 +90,37 @@ func attachPerfFD(prog *ebpf.Program, fd int) (*perfLink, error) {
 	}
 	unix.Close(fd)
 	return nil, fmt.Errorf("attaching to perf event: %w", err)
+}
+
+// perfTarget is what one perf event watches: a process on any CPU
+// (cpu -1) or every process on one CPU (pid -1).
+type perfTarget struct{ pid, cpu int }
+
+// attachPerfEvents opens an event from attr for each target and attaches
+// prog to every one. Profile, software and hardware probes and watchpoints
+// all need one event per CPU (or one for a PID) behind the same program. A
+// probe attaches everywhere or nowhere: when an open or an attach fails, the
+// events already made are closed. A lone event is returned as itself.
+func attachPerfEvents(prog *ebpf.Program, attr unix.PerfEventAttr, targets []perfTarget, what string) (io.Closer, error) {
+	var links multiCloser
+	for _, t := range targets {
+		a := attr
+		fd, err := openPerfEvent(&a, t.pid, t.cpu, what)
+		if err != nil {
+			links.Close()
+			return nil, err
+		}
+		pl, err := attachPerfFD(prog, fd)
+		if err != nil {
+			links.Close()
+			return nil, err
+		}
+		links = append(links, pl)
+	}
+	if len(links) == 1 {
+		return links[0], nil
+	}
+	return links, nil
 }
 
 // OnlineCPUs returns the online CPUs (/sys/devices/system/cpu/online).
