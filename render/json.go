@@ -94,6 +94,19 @@ func ValueJSON(v value.Value) string {
 	return b.String()
 }
 
+// writeJSONArray writes elems as a JSON array with no spaces. JSON has no
+// tuples, so bpftrace writes a tuple exactly as it writes an array: [1,"a"].
+func writeJSONArray(b *strings.Builder, elems []value.Value) {
+	b.WriteByte('[')
+	for i, e := range elems {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		writeJSONValue(b, e, 1)
+	}
+	b.WriteByte(']')
+}
+
 func writeJSONValue(b *strings.Builder, v value.Value, div uint64) {
 	if div == 0 {
 		div = 1
@@ -102,23 +115,9 @@ func writeJSONValue(b *strings.Builder, v value.Value, div uint64) {
 	case value.Str, value.Buffer, value.Stack, value.Text:
 		writeJSONString(b, ValueText(v))
 	case value.Tuple:
-		b.WriteByte('[')
-		for i, e := range v.Elems {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeJSONValue(b, e, 1)
-		}
-		b.WriteByte(']')
+		writeJSONArray(b, v.Elems)
 	case value.Array:
-		b.WriteByte('[')
-		for i, e := range v.Elems {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeJSONValue(b, e, 1)
-		}
-		b.WriteByte(']')
+		writeJSONArray(b, v.Elems)
 	case value.Record:
 		// bpftrace 0.17 pads a struct's braces: { "m": 2, "n": 3 }.
 		b.WriteString("{ ")
