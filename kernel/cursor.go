@@ -22,6 +22,16 @@ func runeToByte(code string, cp int) int {
 	return len(code)
 }
 
+// cursorByte is the byte offset in code of a complete or inspect request's
+// cursor_pos. Completion and inspection read it alike: a missing or null
+// cursor_pos puts the cursor after the last character.
+func cursorByte(code string, pos optInt) int {
+	if !pos.Set {
+		return len(code)
+	}
+	return runeToByte(code, pos.V)
+}
+
 // byteToRune converts a byte offset into code to a code-point offset. An
 // offset inside a multi-byte character counts as that character's start.
 func byteToRune(code string, b int) int {

@@ -570,10 +570,7 @@ func (k *Kernel) handleComplete(s *socket, m *Message) {
 		return
 	}
 	code := *req.Code
-	cursor := len(code)
-	if req.CursorPos.Set {
-		cursor = runeToByte(code, req.CursorPos.V)
-	}
+	cursor := cursorByte(code, req.CursorPos)
 	var c Completion
 	if err := k.guard("complete", func() error { c = k.exec.Complete(code, cursor); return nil }); err != nil {
 		k.replyError(s, m, asCellError(err))
@@ -606,10 +603,7 @@ func (k *Kernel) handleInspect(s *socket, m *Message) {
 		return
 	}
 	code := *req.Code
-	cursor := len(code)
-	if req.CursorPos.Set {
-		cursor = runeToByte(code, req.CursorPos.V)
-	}
+	cursor := cursorByte(code, req.CursorPos)
 	var in Inspection
 	if err := k.guard("inspect", func() error { in = k.exec.Inspect(code, cursor, req.DetailLevel.V); return nil }); err != nil {
 		k.replyError(s, m, asCellError(err))
