@@ -159,12 +159,7 @@ func (s *socket) readLoop(signer *Signer, replay *replayGuard, logger *log.Logge
 	for {
 		zm, err := s.zmq.Recv()
 		if err != nil {
-			select {
-			case <-done:
-				return
-			default:
-			}
-			if errors.Is(err, context.Canceled) {
+			if closing(err, done) {
 				return
 			}
 			logger.Printf("%s: receive: %v", s.name, err)
@@ -183,17 +178,24 @@ func (s *socket) readLoop(signer *Signer, replay *replayGuard, logger *log.Logge
 	}
 }
 
+// closing reports whether a receive error means the socket is shutting
+// down (done is closed, or the receive was cancelled): the read and
+// heartbeat loops then end, where any other error is read past.
+func closing(err error, done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	default:
+	}
+	return errors.Is(err, context.Canceled)
+}
+
 // heartbeat echoes every ping back, as the protocol's heartbeat wants.
 func (s *socket) heartbeat(logger *log.Logger, done <-chan struct{}) {
 	for {
 		m, err := s.zmq.Recv()
 		if err != nil {
-			select {
-			case <-done:
-				return
-			default:
-			}
-			if errors.Is(err, context.Canceled) {
+			if closing(err, done) {
 				return
 			}
 			continue
