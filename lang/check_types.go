@@ -92,21 +92,29 @@ func strictEqual(a, b *Type) bool {
 	case KindArray:
 		return a.Len == b.Len && strictEqual(a.Elem, b.Elem)
 	case KindTuple:
-		if len(a.Fields) != len(b.Fields) {
-			return false
-		}
-		for i := range a.Fields {
-			if !strictEqual(a.Fields[i].Type, b.Fields[i].Type) {
-				return false
-			}
-		}
-		return true
+		return fieldwise(a, b, strictEqual)
 	case KindStack:
 		return a.Stack == b.Stack
 	case KindLhist:
 		return a.Equal(b)
 	}
 	return a.Size == b.Size && a.Signed == b.Signed
+}
+
+// fieldwise reports whether tuples a and b have as many elements and each
+// element of a stands in rel to the matching one of b. A tuple is equal to,
+// or fits into, another only element by element, so strictEqual and
+// fitsInto both recurse through this one rule.
+func fieldwise(a, b *Type, rel func(x, y *Type) bool) bool {
+	if len(a.Fields) != len(b.Fields) {
+		return false
+	}
+	for i := range a.Fields {
+		if !rel(a.Fields[i].Type, b.Fields[i].Type) {
+			return false
+		}
+	}
+	return true
 }
 
 // fitsInto reports whether a value of type a can be stored where b is:
@@ -116,15 +124,7 @@ func fitsInto(a, b *Type) bool {
 		return a.Size <= b.Size
 	}
 	if a.Kind == KindTuple && b.Kind == KindTuple {
-		if len(a.Fields) != len(b.Fields) {
-			return false
-		}
-		for i := range a.Fields {
-			if !fitsInto(a.Fields[i].Type, b.Fields[i].Type) {
-				return false
-			}
-		}
-		return true
+		return fieldwise(a, b, fitsInto)
 	}
 	return strictEqual(a, b)
 }
