@@ -35,6 +35,13 @@ type Program struct {
 	Includes []*Include    // #include <...> / "..." lines that were active
 	Defines  []*Define     // #define NAME VALUE (object-like macros only)
 	Structs  []*StructDecl // struct/union/enum definitions written in the program
+	// Typedefs are the typedefs of the headers the program includes; C
+	// definitions (and casts) may name them. A program's own preamble
+	// cannot hold one: bpftrace 0.17's grammar has no typedef.
+	Typedefs []*Typedef
+	// Headers are the files #include (and ParseOptions.IncludeFiles) read
+	// through ParseOptions.ReadInclude, in the order they were read.
+	Headers []*Header
 
 	Probes []*Probe
 
@@ -49,13 +56,37 @@ type Include struct {
 	span
 	Path   string // "linux/sched.h"
 	System bool   // <...> rather than "..."
+	// In is the header the line is in, nil for the program itself; the
+	// span is in In's text then.
+	In *Header
+	// Header is the file the line read, nil when ReadInclude did not read
+	// it (a kernel or system header, or one found nowhere), which the
+	// runtime then only checks for.
+	Header *Header
+}
+
+// Header is a file read through #include. Errors inside it name it and
+// carry its text (Error.Src), so their excerpts quote its lines.
+type Header struct {
+	Name string // the path it was found at, as diagnostics name it
+	Src  []byte
 }
 
 // Define is one active object-like #define.
 type Define struct {
 	span
 	Name  string
-	Value string // the replacement text, trimmed
+	Value string  // the replacement text, trimmed
+	In    *Header // the header it is in, nil for the program itself
+}
+
+// Typedef is one typedef name of an included header:
+// "typedef struct foo foo_t;" has Name "foo_t" and Type "struct foo".
+type Typedef struct {
+	span
+	Name string
+	Type *TypeExpr
+	In   *Header
 }
 
 // StructDecl is a C struct, union or enum definition written in the program.
@@ -66,6 +97,9 @@ type StructDecl struct {
 	Fields []*FieldDecl
 	// Enumerators of an enum, in order, with their values.
 	Enumerators []*Enumerator
+	// In is the header the definition is in, nil for the program itself:
+	// errors in its layout name that file.
+	In *Header
 }
 
 // FieldDecl is one member of a C struct or union definition.

@@ -61,7 +61,7 @@ func (p *parser) tagType(top bool) *TypeExpr {
 		t.SetSpan(start, p.prev.end)
 		return t
 	}
-	d := &StructDecl{Kind: kw, Name: name}
+	d := &StructDecl{Kind: kw, Name: name, In: p.hdr}
 	if kw == "enum" {
 		p.enumBody(d)
 	} else {

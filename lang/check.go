@@ -105,8 +105,12 @@ type checker struct {
 	changed bool // a map's value type changed in this pass
 
 	// C definitions and type lookups.
-	records    map[string]*recordState // program-defined structs/unions by "struct x"
-	enumConsts map[string]int64        // program-defined enumerators
+	records    map[string]*recordState  // program-defined structs/unions by "struct x"
+	enumConsts map[string]int64         // program-defined enumerators
+	typedefs   map[string]*typedefState // typedefs of included headers
+	// hdr is the header whose C definitions are being checked, nil for
+	// the program's own: its errors name the header and quote its text.
+	hdr        *Header
 	defines    map[string]string
 	btfCache   map[string]btfResult
 	expansions map[*AttachPoint]expansion
@@ -235,6 +239,9 @@ func (c *checker) report(start, end Pos, sev Severity, msg string) *Error {
 	}
 	c.seen[k] = true
 	e := &Error{File: c.file, Pos: start, End: end, Msg: msg, Severity: sev}
+	if c.hdr != nil {
+		e.File, e.Src = c.hdr.Name, c.hdr.Src
+	}
 	c.errs = append(c.errs, e)
 	return e
 }

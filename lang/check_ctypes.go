@@ -63,10 +63,16 @@ var intCastNames = map[string]bool{
 func (c *checker) declareCDefs() {
 	c.records = make(map[string]*recordState)
 	c.enumConsts = make(map[string]int64)
+	c.typedefs = make(map[string]*typedefState)
+	for _, td := range c.prog.Typedefs {
+		c.typedefs[td.Name] = &typedefState{decl: td}
+	}
+	defer c.inHeader(nil)()
 	for _, d := range c.prog.Structs {
 		if d == nil {
 			continue
 		}
+		c.hdr = d.In
 		switch d.Kind {
 		case "enum":
 			for _, en := range d.Enumerators {
@@ -92,6 +98,50 @@ func (c *checker) declareCDefs() {
 			c.lookupRecord(d.Kind + " " + d.Name)
 		}
 	}
+	for _, td := range c.prog.Typedefs {
+		c.hdr = td.In
+		c.lookupTypedef(td.Name)
+	}
+}
+
+// typedefState is one typedef of an included header, resolved on first use.
+type typedefState struct {
+	decl *Typedef
+	t    *Type
+	msg  string
+	done bool
+	busy bool
+}
+
+// lookupTypedef returns the type a header's typedef names, or nil when
+// there is no such typedef, or an error message.
+func (c *checker) lookupTypedef(name string) (*Type, string) {
+	ts := c.typedefs[name]
+	if ts == nil {
+		return nil, ""
+	}
+	if !ts.done {
+		if ts.busy {
+			return nil, "'" + name + "' refers to itself"
+		}
+		ts.busy = true
+		restore := c.inHeader(ts.decl.In)
+		ts.t, ts.msg = c.resolveTypeExpr(ts.decl.Type, false)
+		if ts.msg != "" {
+			c.errorf(ts.decl, "%s", ts.msg)
+		}
+		restore()
+		ts.busy, ts.done = false, true
+	}
+	return ts.t, ts.msg
+}
+
+// inHeader makes h the file errors are reported in and returns the
+// function that restores the previous one.
+func (c *checker) inHeader(h *Header) func() {
+	old := c.hdr
+	c.hdr = h
+	return func() { c.hdr = old }
 }
 
 // lookupRecord returns the complete record called name ("struct x"), or
@@ -147,6 +197,7 @@ func (c *checker) btfType(name string) (*Type, error) {
 
 // layout lays out a struct or union definition.
 func (c *checker) layout(d *StructDecl, name string) *Type {
+	defer c.inHeader(d.In)()
 	rec := &Type{Kind: KindRecord, Name: name, Fields: []*Field{}}
 	off, align := 0, 1
 	pos := 0 // the bit after the last member
@@ -253,6 +304,14 @@ func (c *checker) resolveTypeExpr(te *TypeExpr, complete bool) (*Type, string) {
 			if name == "char" {
 				base.Name = "char"
 			}
+			break
+		}
+		if _, ok := c.typedefs[name]; ok {
+			t, msg := c.lookupTypedef(name)
+			if msg != "" {
+				return nil, msg
+			}
+			base = t
 			break
 		}
 		t, err := c.btfType(name)

@@ -8,10 +8,12 @@ package lang
 // replacement text). We have no clang, so this file does the part the
 // tools need, in-line with scanning:
 //
-//   - #include <...> and "..." are recorded (Program.Includes), not read:
-//     kernel types come from BTF through the checker's TypeSource, and the
-//     constants tools use from headers (AF_INET, TCP_CLOSE, ...) are the
-//     checker's well-known constants.
+//   - #include <...> and "..." are recorded (Program.Includes). A file
+//     ParseOptions.ReadInclude returns is read in place of the line
+//     (include.go): a user's own header adds its macros and C types. The
+//     others are not read: kernel types come from BTF through the
+//     checker's TypeSource, and the constants tools use from headers
+//     (AF_INET, TCP_CLOSE, ...) are the checker's well-known constants.
 //   - #define NAME text defines an object-like macro, recorded in
 //     Program.Defines; #define NAME(a, b) text a function-like one, which
 //     the scanner expands too (bpftrace cannot). '#' and '##' inside a

@@ -20,7 +20,8 @@ import (
 // diagnostic without a position prints "ERROR: msg" alone, both as bpftrace
 // does. Notes (hints, did-you-mean) follow, one per line. src is the text
 // the positions refer to; the excerpt is left out when a line is missing
-// or empty.
+// or empty. An error inside an included header quotes the header's line
+// (Error.Src) instead.
 func FormatDiagnostics(w io.Writer, errs ErrorList, src []byte) {
 	var b strings.Builder
 	for _, e := range errs {
@@ -48,6 +49,9 @@ func formatDiagnostic(b *strings.Builder, e *Error, src []byte) {
 	end := e.End
 	if !end.IsValid() || end.Before(e.Pos) {
 		end = Pos{e.Pos.Line, e.Pos.Col + 1}
+	}
+	if e.Src != nil {
+		src = e.Src
 	}
 	if end.Line == e.Pos.Line {
 		if line := sourceLine(src, e.Pos.Line); line != "" {

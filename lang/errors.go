@@ -41,6 +41,10 @@ type Error struct {
 	// Notes are secondary lines printed after the source excerpt, each as
 	// its own line (bpftrace prints hints such as "HINT: ..." this way).
 	Notes []string
+	// Src is the text Pos refers to when it is not the program's own:
+	// the header an error inside an #include'd file is in. Formatting
+	// quotes its line instead of the program's.
+	Src []byte
 }
 
 // Error formats the diagnostic as bpftrace's first line, without the

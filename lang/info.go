@@ -27,6 +27,21 @@ type ParseOptions struct {
 	// points may leave out the binary ("uprobe:func", "usdt:probe"), which
 	// the runtime then takes from the process, as bpftrace does.
 	PID int
+	// ReadInclude, when set, reads the file an #include line names, so
+	// that its macros, struct, union and enum definitions and typedefs
+	// become part of the program. lang does no file I/O: the runtime
+	// knows the search path. path and system are the line's ("x.h" and
+	// false for #include "x.h"); from names the file the line is in (the
+	// program's file name, or a header's name as ReadInclude returned
+	// it), for the directory "..." searches first. It returns the name
+	// to give the file in diagnostics and its text, or ok false to leave
+	// the line unread (recorded in Program.Includes with a nil Header).
+	ReadInclude func(path string, system bool, from string) (name string, src []byte, ok bool)
+	// IncludeFiles are read before the program as if it began with
+	// #include "FILE" for each, as bpftrace's --include (clang's
+	// -include) does. Each goes through ReadInclude; one it does not
+	// read is left to the caller, which knows whether it exists.
+	IncludeFiles []string
 }
 
 // Config configures the checker.

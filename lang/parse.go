@@ -43,14 +43,33 @@ func Parse(file string, src []byte, opts *ParseOptions) (prog *Program, errs Err
 		opts = &ParseOptions{}
 	}
 	p := &parser{file: file, src: src, opts: opts}
-	if !p.run(func() {
+	ok := p.run(func() {
 		p.init()
 		p.program()
-	}) {
+	})
+	p.headerSources()
+	if !ok {
 		return nil, p.errs
 	}
 	p.errs = append(p.errs, p.apErrs...)
 	return p.prog, p.errs
+}
+
+// headerSources gives each error inside a header that header's text, for
+// its excerpt; the parser's errors know only the file's name.
+func (p *parser) headerSources() {
+	if p.prog == nil || len(p.prog.Headers) == 0 {
+		return
+	}
+	src := map[string][]byte{}
+	for _, h := range p.prog.Headers {
+		src[h.Name] = h.Src
+	}
+	for _, e := range p.errs {
+		if e.Src == nil && e.File != p.prog.File {
+			e.Src = src[e.File]
+		}
+	}
 }
 
 // run calls f and reports whether it returned normally. A syntax error's
@@ -94,6 +113,13 @@ type parser struct {
 	// enums are the enumerators of the program's C enums, for the constant
 	// expressions of later C definitions.
 	enums map[string]int64
+
+	// hdr is the header being read (include.go), nil in the program.
+	hdr *Header
+	// includeStack names the headers being read, outermost first.
+	includeStack []string
+	// once holds the headers that said "#pragma once".
+	once map[string]bool
 }
 
 func (p *parser) init() {
@@ -101,6 +127,7 @@ func (p *parser) init() {
 	p.pp = newPreprocessor(p.file, &p.errs, p.opts)
 	p.sc.pp = p.pp
 	p.enums = map[string]int64{}
+	p.once = map[string]bool{}
 	p.prog = &Program{File: p.file, Src: p.src}
 }
 
@@ -236,6 +263,7 @@ var intTypeNames = wordSet("int8 int16 int32 int64 uint8 uint16 uint32 uint64")
 
 // program parses the whole source.
 func (p *parser) program() {
+	p.readIncludeFiles()
 	p.next()
 	for p.tok.tok != EOF {
 		switch {
@@ -302,8 +330,10 @@ func (p *parser) directive() {
 	inc, def := p.pp.directive(p.tok)
 	if inc != nil {
 		p.prog.Includes = append(p.prog.Includes, inc)
+		p.include(inc)
 	}
 	if def != nil {
+		def.In = p.hdr
 		p.prog.Defines = append(p.prog.Defines, def)
 	}
 	p.sc.skip = !p.pp.active()

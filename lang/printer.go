@@ -58,6 +58,9 @@ func writeSExpr(b *strings.Builder, n Node) {
 		for _, x := range n.Structs {
 			items = append(items, x)
 		}
+		for _, x := range n.Typedefs {
+			items = append(items, x)
+		}
 		for _, x := range n.Probes {
 			items = append(items, x)
 		}
@@ -73,6 +76,8 @@ func writeSExpr(b *strings.Builder, n Node) {
 		}
 	case *Define:
 		fmt.Fprintf(b, "(define %s %q)", n.Name, n.Value)
+	case *Typedef:
+		fmt.Fprintf(b, "(typedef %s %s)", n.Name, SExpr(n.Type))
 	case *StructDecl:
 		head := n.Kind
 		if n.Name != "" {

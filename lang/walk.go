@@ -16,7 +16,7 @@ type Visitor interface {
 }
 
 // Walk traverses the tree rooted at n depth-first, children in source
-// order: for a Program its includes, defines, C definitions, probes and
+// order: for a Program its includes, defines, C definitions, typedefs, probes and
 // then its top-level statements.
 func Walk(v Visitor, n Node) {
 	if v = v.Visit(n); v == nil {
@@ -31,6 +31,9 @@ func Walk(v Visitor, n Node) {
 			Walk(v, x)
 		}
 		for _, x := range n.Structs {
+			Walk(v, x)
+		}
+		for _, x := range n.Typedefs {
 			Walk(v, x)
 		}
 		for _, x := range n.Probes {
@@ -49,6 +52,10 @@ func Walk(v Visitor, n Node) {
 			Walk(v, e)
 		}
 	case *FieldDecl:
+		if n.Type != nil {
+			Walk(v, n.Type)
+		}
+	case *Typedef:
 		if n.Type != nil {
 			Walk(v, n.Type)
 		}

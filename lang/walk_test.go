@@ -13,6 +13,7 @@ import (
 
 // everyNode is a program with at least one node of every type.
 const everyNode = `#include <linux/sched.h>
+#include "td.h"
 #define N 4
 struct s { int a; struct { char b[N]; }; unsigned c:2; };
 enum e { X = 1 };
@@ -28,6 +29,12 @@ kprobe:f, t:a:b /$1 == $#/ {
 	for ($kv : @m) { printf("%d", $kv.1); }
 }
 `
+
+// readTypedef reads everyNode's "td.h": a typedef can only come from a
+// header.
+func readTypedef(path string, system bool, from string) (string, []byte, bool) {
+	return path, []byte("typedef int td_t;\n"), path == "td.h"
+}
 
 // nodeTypes lists the node types declared in ast.go: the struct types that
 // embed span or typed.
@@ -66,7 +73,7 @@ func nodeTypes(t *testing.T) []string {
 // ast.go and SExpr prints each: a node type added to ast.go without
 // adding it to walk.go and printer.go fails here.
 func TestWalkReachesEveryNode(t *testing.T) {
-	prog, errs := Parse("stdin", []byte(everyNode), nil)
+	prog, errs := Parse("stdin", []byte(everyNode), &ParseOptions{ReadInclude: readTypedef})
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
@@ -135,9 +142,10 @@ func TestWalkVisitor(t *testing.T) {
 // TestSExprEveryNode prints the all-node program, as a readable record of
 // the format.
 func TestSExprEveryNode(t *testing.T) {
-	prog, _ := Parse("stdin", []byte(everyNode), &ParseOptions{Params: []string{"x"}})
-	want := `(program (include <linux/sched.h>) (define N "4") ` +
+	prog, _ := Parse("stdin", []byte(everyNode), &ParseOptions{Params: []string{"x"}, ReadInclude: readTypedef})
+	want := `(program (include <linux/sched.h>) (include "td.h") (define N "4") ` +
 		`(struct s (field a <int>) (field _ <(struct (field b <char[4]>))>) (field c <unsigned int> :2)) (enum e (X 1)) ` +
+		`(typedef td_t <int>) ` +
 		`(probe (kprobe:f tracepoint:a:b) (pred (== $1 $#)) (block ` +
 		`(= (map @m tid "s") (+ (+ (+ (neg (cast <uint8> (deref arg0))) (sizeof <int8>)) (sizeof pid)) (offsetof <struct s> a))) ` +
 		`(= $t (tuple 1 (? (index (. (-> $x y) z) 0) (bnot comm) (not pid)))) ` +
@@ -154,7 +162,7 @@ func TestSExprEveryNode(t *testing.T) {
 // prints every one: a field added to a node but forgotten in walk.go or
 // printer.go fails here even when its type is reached elsewhere.
 func TestWalkVisitsEveryChild(t *testing.T) {
-	prog, errs := Parse("stdin", []byte(everyNode), nil)
+	prog, errs := Parse("stdin", []byte(everyNode), &ParseOptions{ReadInclude: readTypedef})
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
