@@ -40,7 +40,8 @@ func runCheck(f *cliFlags, stdin io.Reader, stderr io.Writer) int {
 
 // checkSource parses and checks one program.
 func checkSource(name string, src []byte, f *cliFlags, types lang.TypeSource, strlen int) lang.ErrorList {
-	popts := &lang.ParseOptions{Params: f.Params, HaveBTF: types != nil && types.HaveBTF(), PID: f.PID}
+	popts := &lang.ParseOptions{Params: f.Params, HaveBTF: types != nil && types.HaveBTF(), PID: f.PID,
+		ReadInclude: runtime.IncludeReader(f.IncludeDir), IncludeFiles: f.Includes}
 	prog, errs := lang.Parse(name, src, popts)
 	if prog == nil || errs.HasErrors() {
 		return errs

@@ -15,6 +15,11 @@ func Diagnostics(errs lang.ErrorList, src []byte) []value.Diagnostic {
 	lines := strings.Split(string(src), "\n")
 	out := make([]value.Diagnostic, 0, len(errs))
 	for _, e := range errs {
+		if e.Src != nil {
+			// An error inside an #include'd header quotes the header.
+			out = append(out, diagnostic(e, strings.Split(string(e.Src), "\n")))
+			continue
+		}
 		out = append(out, diagnostic(e, lines))
 	}
 	return out

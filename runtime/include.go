@@ -8,12 +8,16 @@ import (
 	"github.com/tracebook/tracebook/lang"
 )
 
-// #include lines are not read: kernel types come from BTF (lang/cpp.go).
-// But a file that exists nowhere is an error, as in bpftrace 0.17, whose
-// clang reports "'lol/no.h' file not found". Kernel headers are the
-// exception: where they are not installed, BTF stands in for them (0.17
-// fails there too, "'net/sock.h' file not found", unless the kernel's
-// headers are installed).
+// #include lines. A user's own header is read (IncludeReader), as
+// bpftrace 0.17's clang reads it: its macros and C types join the
+// program. Three kinds are not read. Kernel headers: BTF stands in for
+// them (0.17 fails where the kernel's headers are not installed, "'net/
+// sock.h' file not found"; we do not). The compiler's own headers, and
+// headers found only in the system include directories: libc's C is far
+// beyond the subset lang parses, and a bpftrace program uses nothing in
+// them that the checker's well-known constants do not give. Those are
+// only checked to exist, as in 0.17, whose clang reports "'lol/no.h'
+// file not found" for a file that exists nowhere.
 
 // systemIncludeDirs are where clang looks for <...> after the -I dirs.
 var systemIncludeDirs = []string{"/usr/local/include", "/usr/include/x86_64-linux-gnu", "/usr/include"}
@@ -35,48 +39,115 @@ var kernelHeaderDirs = map[string]bool{
 	"target": true, "pcmcia": true, "math-emu": true, "bpf": true, "generated": true,
 }
 
-// missingIncludes returns an error for each #include of prog that names a
-// file found nowhere: for "..." the program's directory (the working
-// directory for -e), then the -I dirs, then the system's; kernel headers
-// and the compiler's own never fail.
+// IncludeReader returns the lang.ParseOptions.ReadInclude that reads a
+// user's headers: #include "x.h" in the including file's directory (for
+// a -e program or a notebook cell, the working directory) and then in
+// the -I dirs; <x.h> in the -I dirs. Kernel headers, the compiler's and
+// the system's are left unread (see above), and so is a file found
+// nowhere: missingIncludes reports it.
+func IncludeReader(includeDirs []string) func(path string, system bool, from string) (string, []byte, bool) {
+	return func(path string, system bool, from string) (string, []byte, bool) {
+		if btfOrCompiler(path) {
+			return "", nil, false
+		}
+		for _, d := range userIncludeDirs(path, system, from, includeDirs) {
+			name := filepath.Join(d, path)
+			if fi, err := os.Stat(name); err != nil || fi.IsDir() {
+				continue
+			}
+			if inSystemDir(name) {
+				return "", nil, false
+			}
+			src, err := os.ReadFile(name)
+			if err != nil {
+				return "", nil, false
+			}
+			return name, src, true
+		}
+		return "", nil, false
+	}
+}
+
+// missingIncludes returns an error for each #include of prog that was not
+// read and names a file found nowhere: for "..." the including file's
+// directory (the working directory for -e), then the -I dirs, then the
+// system's; kernel headers and the compiler's own never fail.
 func missingIncludes(prog *lang.Program, srcName string, includeDirs []string) lang.ErrorList {
 	var errs lang.ErrorList
 	for _, inc := range prog.Includes {
-		if includeExists(inc.Path, inc.System, srcName, includeDirs) {
+		from := srcName
+		if inc.In != nil {
+			from = inc.In.Name
+		}
+		if inc.Header != nil || includeExists(inc.Path, inc.System, from, includeDirs) {
 			continue
 		}
-		e := &lang.Error{File: srcName, Msg: "'" + inc.Path + "' file not found"}
+		e := &lang.Error{File: from, Msg: "'" + inc.Path + "' file not found"}
+		if inc.In != nil {
+			e.Src = inc.In.Src
+		}
 		e.Pos, e.End = inc.Span()
 		errs = append(errs, e)
 	}
 	return errs
 }
 
-// includeExists reports whether #include path (<path> when system) would
-// be found, or is one BTF or the compiler stands in for.
-func includeExists(path string, system bool, srcName string, includeDirs []string) bool {
-	if compilerHeaders[path] {
+// includeExists reports whether #include path (<path> when system) in the
+// file from would be found, or is one BTF or the compiler stands in for.
+func includeExists(path string, system bool, from string, includeDirs []string) bool {
+	if btfOrCompiler(path) {
 		return true
 	}
-	if first, _, ok := strings.Cut(path, "/"); ok && kernelHeaderDirs[first] {
-		return true
-	}
-	var dirs []string
-	if filepath.IsAbs(path) {
-		dirs = []string{""}
-	} else {
-		if !system {
-			dir := "."
-			if srcName != "" && srcName != "stdin" && !strings.HasPrefix(srcName, "cell[") {
-				dir = filepath.Dir(srcName)
-			}
-			dirs = append(dirs, dir)
-		}
-		dirs = append(dirs, includeDirs...)
+	dirs := userIncludeDirs(path, system, from, includeDirs)
+	if !filepath.IsAbs(path) {
 		dirs = append(dirs, systemIncludeDirs...)
 	}
 	for _, d := range dirs {
 		if fi, err := os.Stat(filepath.Join(d, path)); err == nil && !fi.IsDir() {
+			return true
+		}
+	}
+	return false
+}
+
+// btfOrCompiler reports whether path is a kernel header (BTF's) or one
+// the compiler provides.
+func btfOrCompiler(path string) bool {
+	if compilerHeaders[path] {
+		return true
+	}
+	first, _, ok := strings.Cut(path, "/")
+	return ok && kernelHeaderDirs[first]
+}
+
+// userIncludeDirs are where path is looked for before the system's
+// directories: for "..." the directory of from (the working directory
+// for a -e program, stdin or a notebook cell), then the -I dirs; only ""
+// for an absolute path.
+func userIncludeDirs(path string, system bool, from string, includeDirs []string) []string {
+	if filepath.IsAbs(path) {
+		return []string{""}
+	}
+	var dirs []string
+	if !system {
+		dir := "."
+		if from != "" && from != "stdin" && !strings.HasPrefix(from, "cell[") {
+			dir = filepath.Dir(from)
+		}
+		dirs = append(dirs, dir)
+	}
+	return append(dirs, includeDirs...)
+}
+
+// inSystemDir reports whether the file name lies in a system include
+// directory, which -I naming one does not make a user's.
+func inSystemDir(name string) bool {
+	abs, err := filepath.Abs(name)
+	if err != nil {
+		return false
+	}
+	for _, d := range systemIncludeDirs {
+		if rel, err := filepath.Rel(d, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
 			return true
 		}
 	}

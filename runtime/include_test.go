@@ -28,3 +28,39 @@ func TestMissingIncludes(t *testing.T) {
 		t.Errorf("without -I: %v", got)
 	}
 }
+
+// TestIncludeReader reads a user's headers and leaves kernel, compiler
+// and system headers unread, even when -I names a system directory.
+func TestIncludeReader(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{"mine.h": "#define A 1\n", "sub/in.h": "#define B 2\n", "linux/x.h": "", "stddef.h": ""} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := IncludeReader([]string{dir, "/usr/include"})
+	for _, tt := range []struct {
+		path   string
+		system bool
+		from   string
+		want   string // the name it is read as, "" when not read
+	}{
+		{"mine.h", true, "stdin", filepath.Join(dir, "mine.h")},
+		{"in.h", false, filepath.Join(dir, "sub", "other.h"), filepath.Join(dir, "sub", "in.h")},
+		{"in.h", true, filepath.Join(dir, "sub", "other.h"), ""}, // <...> skips the includer's directory
+		{filepath.Join(dir, "mine.h"), false, "stdin", filepath.Join(dir, "mine.h")},
+		{"linux/x.h", true, "stdin", ""},
+		{"stddef.h", true, "stdin", ""},
+		{"stdio.h", true, "stdin", ""},
+		{"nope.h", false, "cell[1]", ""},
+	} {
+		name, src, ok := read(tt.path, tt.system, tt.from)
+		if name != tt.want || ok != (tt.want != "") || ok && len(src) == 0 {
+			t.Errorf("%q (system %v) from %q: read as %q, %v; want %q", tt.path, tt.system, tt.from, name, ok, tt.want)
+		}
+	}
+}

@@ -101,6 +101,10 @@ func (s *Session) Compile(src Source) (*Program, lang.ErrorList) {
 		Defines: src.Defines,
 		HaveBTF: s.types.HaveBTF(),
 		PID:     opts.PID,
+		// A user's own headers are read; kernel and system ones are
+		// checked to exist (missingIncludes).
+		ReadInclude:  IncludeReader(opts.IncludeDirs),
+		IncludeFiles: opts.IncludeFiles,
 	}
 	ast, errs := lang.Parse(src.Name, src.Text, popts)
 	if ast == nil || errs.HasErrors() {
