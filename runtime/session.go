@@ -67,11 +67,12 @@ type SessionOptions struct {
 	// VerifierStats loads programs with the verifier's statistics
 	// (LogLevelStats), which Run.VerifierStats returns (the CLI's -v).
 	VerifierStats bool
-	// IncludeDirs are the -I directories, searched for #include files
-	// (which must exist unless BTF stands in for them: include.go).
+	// IncludeDirs are the -I directories, searched for #include files:
+	// a user's header found there is read, a kernel or system header
+	// only has to exist unless BTF stands in for it (include.go).
 	IncludeDirs []string
-	// IncludeFiles are --include's files, included before every program
-	// as <FILE> (and so held to the same rule).
+	// IncludeFiles are --include's files, read before every program
+	// (and held to the same rule).
 	IncludeFiles []string
 	// HelperChecks is -k (1) or -kk (2): a failed helper call is a
 	// value.HelperError event at its place in the source (see
