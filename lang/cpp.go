@@ -55,10 +55,13 @@ type condFrame struct {
 
 // preprocessor holds the macros and the open conditionals of one parse.
 type preprocessor struct {
-	file   string
-	macros map[string]*macro
-	conds  []condFrame
-	errs   *ErrorList
+	file string
+	// inHeader is set while an #include'd header is read: its C may hold
+	// character constants ('x'), which bpftrace's own syntax has not.
+	inHeader bool
+	macros   map[string]*macro
+	conds    []condFrame
+	errs     *ErrorList
 	// expanded counts tokens produced by expansion, to stop a macro bomb
 	// ("#define A B B", "#define B C C", ...) before it eats the memory.
 	expanded int
@@ -96,8 +99,15 @@ func (pp *preprocessor) errorf(pos, end Pos, format string, args ...any) {
 // into tokens positioned as if text started at pos, without expanding
 // macros.
 func tokenize(file, text string, pos Pos, errs *ErrorList) []lexeme {
+	return tokenizeC(file, text, pos, errs, false)
+}
+
+// tokenizeC is tokenize, reading C character constants when cChars is
+// set (a header's directives).
+func tokenizeC(file, text string, pos Pos, errs *ErrorList, cChars bool) []lexeme {
 	s := newScanner(file, []byte(text), errs)
 	s.noCont = true
+	s.cChars = cChars
 	if pos.IsValid() {
 		s.line, s.col = pos.Line, pos.Col
 	}
@@ -258,7 +268,7 @@ func (pp *preprocessor) define(l lexeme, rest string, restPos Pos) *Define {
 		pp.errorf(l.pos, l.end, "macro %s uses '#' or '##' (stringizing or token pasting), which is not supported", m.name)
 		return nil
 	}
-	m.body = tokenize(pp.file, stripComments(body), bodyPos, pp.errs)
+	m.body = tokenizeC(pp.file, stripComments(body), bodyPos, pp.errs, pp.inHeader)
 	pp.macros[m.name] = m
 	if m.funcLike {
 		return nil
@@ -475,7 +485,7 @@ func indexOf(list []string, s string) int {
 // eval evaluates the expression of #if or #elif.
 func (pp *preprocessor) eval(text string, pos Pos, l lexeme) int64 {
 	var errs ErrorList
-	raw := tokenize(pp.file, text, pos, &errs)
+	raw := tokenizeC(pp.file, text, pos, &errs, pp.inHeader)
 	for _, e := range errs {
 		pp.errs.Add(e)
 	}

@@ -14,8 +14,12 @@ package lang
 // program's preamble allows (directives; struct, union and enum
 // definitions) plus typedefs. Other declarations (function prototypes,
 // variables, inline functions) declare nothing a probe can use and are
-// skipped. A header that includes itself without a guard stops at
-import "strings"
+// skipped. C's character constants ('x', '\\n') are integers there. A
+// header that includes itself without a guard stops at
+import (
+	"strconv"
+	"strings"
+)
 
 // maxIncludeDepth, as clang's does, and "#pragma once" is honoured.
 
@@ -65,20 +69,21 @@ func (p *parser) readHeader(inc *Include, name string, src []byte) *Header {
 	// The including file's state, restored when the header ends. The
 	// macros are shared; the open conditionals are each file's own.
 	sc, file, text, hdr, tok, prev, ahead := p.sc, p.file, p.src, p.hdr, p.tok, p.prev, p.ahead
-	ppFile, conds := p.pp.file, p.pp.conds
+	ppFile, conds, inHeader := p.pp.file, p.pp.conds, p.pp.inHeader
 	p.includeStack = append(p.includeStack, name)
 
 	p.sc = newScanner(name, src, &p.errs)
 	p.sc.pp = p.pp
+	p.sc.cChars = true
 	p.file, p.src, p.hdr, p.ahead = name, src, h, nil
-	p.pp.file, p.pp.conds = name, nil
+	p.pp.file, p.pp.conds, p.pp.inHeader = name, nil, true
 	p.next()
 	p.headerDecls()
 	p.pp.finish()
 
 	p.includeStack = p.includeStack[:len(p.includeStack)-1]
 	p.sc, p.file, p.src, p.hdr, p.tok, p.prev, p.ahead = sc, file, text, hdr, tok, prev, ahead
-	p.pp.file, p.pp.conds = ppFile, conds
+	p.pp.file, p.pp.conds, p.pp.inHeader = ppFile, conds, inHeader
 	return h
 }
 
@@ -177,4 +182,60 @@ func (p *parser) skipDeclaration() {
 		}
 		p.next()
 	}
+}
+
+// lexCChar scans a C character constant in a header: 'x', '\n', '\0',
+// '\x41', '\101'. Its value is an int, as in C.
+func (s *scanner) lexCChar(l *lexeme) bool {
+	s.advance() // the opening quote
+	var v uint64
+	n := 0
+	for s.off < len(s.src) && s.src[s.off] != '\'' && s.src[s.off] != '\n' {
+		c := s.src[s.off]
+		s.advance()
+		if c == '\\' && s.off < len(s.src) {
+			c = s.src[s.off]
+			s.advance()
+			switch {
+			case c == 'x':
+				c = 0
+				for s.off < len(s.src) && isHex(s.src[s.off]) {
+					c = c<<4 | hexVal(s.src[s.off])
+					s.advance()
+				}
+			case '0' <= c && c <= '7':
+				c -= '0'
+				for i := 0; i < 2 && s.off < len(s.src) && '0' <= s.src[s.off] && s.src[s.off] <= '7'; i++ {
+					c = c<<3 | (s.src[s.off] - '0')
+					s.advance()
+				}
+			default:
+				if e, ok := cEscapes[c]; ok {
+					c = e
+				}
+			}
+		}
+		v = v<<8 | uint64(c)
+		n++
+	}
+	if s.off >= len(s.src) || s.src[s.off] != '\'' || n == 0 {
+		s.errorAt(l.off, l.pos, s.pos(), "invalid character constant")
+		return false
+	}
+	s.advance()
+	l.tok, l.val, l.text = INT, v, strconv.FormatUint(v, 10) // as a literal would spell it
+	return true
+}
+
+// cEscapes are C's simple escape sequences.
+var cEscapes = map[byte]byte{'n': '\n', 't': '\t', 'r': '\r', 'a': 7, 'b': 8, 'f': 12, 'v': 11, '\\': '\\', '\'': '\'', '"': '"', '?': '?'}
+
+func hexVal(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
 }

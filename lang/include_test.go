@@ -215,3 +215,27 @@ func TestIncludeNotRead(t *testing.T) {
 		t.Errorf("includes %v, headers %v", prog.Includes, prog.Headers)
 	}
 }
+
+// TestIncludeSkipsOtherC: what a header declares that a probe cannot use
+// (prototypes, variables, inline functions) is skipped, character
+// constants are integers, and a system header it includes is left unread.
+func TestIncludeSkipsOtherC(t *testing.T) {
+	fs := headerFS{"inc/real.h": "#pragma once\n#include <stdint.h>\n#define CH '\\n'\n#define SEP ','\n" +
+		"extern int counter, *ptrs[4];\nint do_thing(const char *s, ...);\n" +
+		"static inline int twice(int x) { if (x) { return x * 2; } return '}'; }\n" +
+		"static const int table[] = { 1, 2 };\n" +
+		"typedef struct node { unsigned id; struct node *next; } node_t, *node_p;\n" +
+		"struct holder { node_t n; node_p p; char tag[CH + SEP]; };\n"}
+	src := "#include <real.h>\nBEGIN { @ = (sizeof(struct holder), sizeof(struct node)) }"
+	prog, info, errs := checkWith(t, fs, src)
+	if len(errs) > 0 {
+		t.Fatal(formatted(errs, src))
+	}
+	// tag is char[10 + 44]: 16 + 8 + 54, aligned to 8.
+	if got := sizeofs(prog, info); len(got) != 2 || got[0] != 80 || got[1] != 16 {
+		t.Errorf("sizeofs = %v, want [80 16]", got)
+	}
+	if len(prog.Includes) != 2 || prog.Includes[1].Path != "stdint.h" || prog.Includes[1].Header != nil || prog.Includes[1].In != prog.Headers[0] {
+		t.Errorf("the system header is not recorded unread, in real.h: %v", prog.Includes)
+	}
+}

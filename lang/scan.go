@@ -65,6 +65,7 @@ type scanner struct {
 	queue  []lexeme // tokens of a macro expansion not yet returned
 	skip   bool     // inside a false #if: return only directive lines
 	noCont bool     // a directive's own text: no '#' lines inside
+	cChars bool     // C text (a header): 'x' is a character constant
 }
 
 type errMark struct{ idx, off int }
@@ -250,6 +251,8 @@ func (s *scanner) lexToken(l *lexeme) bool {
 		return true
 	case isDigit(c):
 		return s.lexNumber(l)
+	case c == '\'' && s.cChars:
+		return s.lexCChar(l)
 	case c == '"':
 		v, ok := s.scanString()
 		if !ok {
