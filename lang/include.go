@@ -14,14 +14,14 @@ package lang
 // program's preamble allows (directives; struct, union and enum
 // definitions) plus typedefs. Other declarations (function prototypes,
 // variables, inline functions) declare nothing a probe can use and are
-// skipped. C's character constants ('x', '\\n') are integers there. A
-// header that includes itself without a guard stops at
+// skipped. C's character constants ('x', '\n') are integers there. A
+// header that includes itself without a guard stops at maxIncludeDepth,
+// as clang's does, and "#pragma once" is honoured.
+
 import (
 	"strconv"
 	"strings"
 )
-
-// maxIncludeDepth, as clang's does, and "#pragma once" is honoured.
 
 // maxIncludeDepth is clang's limit on nested #includes.
 const maxIncludeDepth = 200
