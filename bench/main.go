@@ -5,8 +5,9 @@
 //	    "Attaching N probes..." and to __BPFTRACE_NOTIFY_PROBES_ATTACHED
 //	    (target: tracebook <= 1/10 of bpftrace);
 //	(b) per-event overhead on a tight getppid loop of 5e6 syscalls, over the
-//	    same loop untraced, for a count, a hist and a printf program
-//	    (target: tracebook <= 0.6 x bpftrace);
+//	    same loop untraced, for a count, a hist and a printf program, the
+//	    two tools interleaved round by round (target: tracebook <= 0.6 x
+//	    bpftrace);
 //	(c) end of run (detach and exit) of a 5-tracepoint script: time from
 //	    SIGINT to exit (target: tracebook <= 1/3 of bpftrace).
 //
@@ -36,7 +37,7 @@ var (
 	bpftraceBin  = flag.String("bpftrace", "/usr/bin/bpftrace", "reference bpftrace")
 	tracebookBin = flag.String("tracebook", "bin/tracebook", "tracebook binary")
 	workload     = flag.String("workload", "", "tbwork binary (difftest/testdata/progs/tbwork.c)")
-	runs         = flag.Int("runs", 5, "repetitions of (a) and (c); (b) uses max(runs/2, 1)+1")
+	runs         = flag.Int("runs", 5, "repetitions of (a) and (c), and rounds of (b)")
 	loops        = flag.Int("loops", 5_000_000, "getppid calls per workload run in (b)")
 )
 
@@ -259,38 +260,64 @@ func loopNs() (float64, error) {
 	return strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
 }
 
-func baseline(n int) (float64, error) {
-	var xs []float64
-	for i := 0; i < n; i++ {
-		x, err := loopNs()
+// measureEvents is (b) for one program, both tools interleaved: each
+// round measures the untraced loop and then the loop under each tool in
+// turn, and a tool's overhead in that round is its traced loop's time
+// minus the untraced loop's, per call. Interleaving keeps a change in the
+// machine's load (other builds, the VM's neighbours) from falling between
+// one tool's half of the run and the other's, which made the count and
+// hist ratios swing from 0.15 to 2.9 when the tools were measured one
+// after the other. Within a round each loop is the fastest of two runs,
+// since interference only ever adds time; the figure is the median of
+// the rounds.
+func measureEvents(bins []string, prog string, rounds int) []figure {
+	per := make([][]float64, len(bins))
+	errs := make([]string, len(bins))
+	fastest := func() (float64, error) {
+		a, err := loopNs()
 		if err != nil {
 			return 0, err
 		}
-		xs = append(xs, x)
+		b, err := loopNs()
+		return min(a, b), err
 	}
-	return median(xs), nil
-}
-
-// measureEvents is (b): ns per event added to the untraced loop.
-func measureEvents(bin, prog string, base float64, n int) figure {
-	s, err := startTracer(bin, prog)
-	if err != nil {
-		return figure{err: err.Error()}
-	}
-	if err := s.waitReady(30 * time.Second); err != nil {
-		return figure{err: err.Error()}
-	}
-	var xs []float64
-	for i := 0; i < n; i++ {
-		x, err := loopNs()
-		if err != nil {
-			s.kill()
-			return figure{err: err.Error()}
+	for r := 0; r < rounds; r++ {
+		for i, bin := range bins {
+			if errs[i] != "" {
+				continue
+			}
+			base, err := fastest()
+			if err != nil {
+				errs[i] = err.Error()
+				continue
+			}
+			s, err := startTracer(bin, prog)
+			if err != nil {
+				errs[i] = err.Error()
+				continue
+			}
+			if err := s.waitReady(30 * time.Second); err != nil {
+				errs[i] = err.Error()
+				continue
+			}
+			x, err := fastest()
+			s.interrupt()
+			if err != nil {
+				errs[i] = err.Error()
+				continue
+			}
+			per[i] = append(per[i], (x-base)/float64(*loops))
 		}
-		xs = append(xs, x)
 	}
-	s.interrupt()
-	return figure{v: (median(xs) - base) / float64(*loops)}
+	out := make([]figure, len(bins))
+	for i := range bins {
+		if errs[i] != "" {
+			out[i] = figure{err: errs[i]}
+		} else {
+			out[i] = figure{v: median(per[i])}
+		}
+	}
+	return out
 }
 
 func main() {
@@ -314,12 +341,12 @@ func main() {
 	}
 	rows = append(rows, &row{name: "(c) SIGINT to exit, 5 tracepoints", unit: "ms", target: "<= 0.33", limit: 1.0 / 3})
 
-	n := *runs/2 + 1
-	base, err := baseline(n)
+	base, err := loopNs()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+	var present []int // the tools whose binary exists
 	for i, tool := range tools {
 		if _, err := os.Stat(tool.bin); err != nil {
 			for _, r := range rows {
@@ -327,15 +354,23 @@ func main() {
 			}
 			continue
 		}
-		fmt.Fprintf(os.Stderr, "measuring %s (%s)...\n", tool.name, tool.bin)
+		present = append(present, i)
+		fmt.Fprintf(os.Stderr, "measuring %s (%s): attach and exit...\n", tool.name, tool.bin)
 		rows[0].f[i], rows[1].f[i] = measureAttach(tool.bin)
-		for j, p := range eventPrograms {
-			rows[2+j].f[i] = measureEvents(tool.bin, p.prog, base, n)
-		}
 		rows[len(rows)-1].f[i] = measureDetach(tool.bin)
 	}
+	var bins []string
+	for _, i := range present {
+		bins = append(bins, tools[i].bin)
+	}
+	for j, p := range eventPrograms {
+		fmt.Fprintf(os.Stderr, "measuring per-event overhead, %s, the tools interleaved...\n", p.name)
+		for k, f := range measureEvents(bins, p.prog, *runs) {
+			rows[2+j].f[present[k]] = f
+		}
+	}
 
-	fmt.Printf("untraced getppid loop: %.1f ns per call (%d calls, median of %d runs)\n\n", base/float64(*loops), *loops, n)
+	fmt.Printf("untraced getppid loop: %.1f ns per call (%d calls)\n\n", base/float64(*loops), *loops)
 	fmt.Printf("%-38s %14s %14s %8s %8s\n", "benchmark", "bpftrace", "tracebook", "ratio", "target")
 	cell := func(f figure, unit string) string {
 		if f.err != "" {
