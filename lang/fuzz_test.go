@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -130,6 +131,47 @@ func FuzzParse(f *testing.F) {
 				for _, ap := range p.Attach {
 					_ = ap.Name()
 				}
+			}
+		}
+	})
+}
+
+// FuzzHeader reads arbitrary text as a user's header (#include "h.h",
+// which may include itself), then checks the program that includes it
+// and uses what a header usually gives (a macro, a struct): the reader
+// must never panic or reach an internal error, must terminate on include
+// cycles, and every diagnostic must name a file it came from with a span
+// inside that file's text.
+func FuzzHeader(f *testing.F) {
+	f.Add([]byte("#define N 3\nstruct s { int a; char b[N]; };\n"))
+	f.Add([]byte("#ifndef H\n#define H\n#include \"h.h\"\ntypedef struct s { long x; } s_t;\n#endif\n"))
+	f.Add([]byte("#pragma once\nenum e { A = 'x', B };\nint f(void);\nstatic inline int g(int x) { return x; }\n"))
+	f.Add([]byte("#include \"h.h\"\n"))
+	f.Add([]byte("struct s { nosuch_t a; };\n"))
+	const prog = "#include \"h.h\"\nBEGIN { printf(\"%d\\n\", sizeof(struct s)); }\n"
+	f.Fuzz(func(t *testing.T, hdr []byte) {
+		read := func(path string, system bool, from string) (string, []byte, bool) {
+			if path != "h.h" || system {
+				return "", nil, false
+			}
+			return "h.h", hdr, true
+		}
+		files := map[string][]byte{"fuzz": []byte(prog), "h.h": hdr}
+		p, errs := Parse("fuzz", []byte(prog), &ParseOptions{ReadInclude: read})
+		if p != nil {
+			_, cerrs := Check(p, &Config{})
+			errs = append(errs, cerrs...)
+		}
+		for _, e := range errs {
+			if strings.HasPrefix(e.Msg, "internal error") {
+				t.Fatalf("%s\n%s", e.Error(), strings.Join(e.Notes, "\n"))
+			}
+			src, ok := files[e.File]
+			if !ok {
+				t.Fatalf("error in unknown file %q: %s", e.File, e.Error())
+			}
+			if e.End.Before(e.Pos) || e.Pos.Line < 1 || e.Pos.Line > bytes.Count(src, []byte("\n"))+1 {
+				t.Fatalf("bad span %v-%v in %s: %s", e.Pos, e.End, e.File, e.Error())
 			}
 		}
 	})

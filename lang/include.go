@@ -19,12 +19,22 @@ package lang
 // as clang's does, and "#pragma once" is honoured.
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 )
 
 // maxIncludeDepth is clang's limit on nested #includes.
 const maxIncludeDepth = 200
+
+// maxHeaderReads and maxHeaderBytes bound the headers one program reads,
+// counting every read of a header read again. Depth alone does not: a
+// header without a guard that includes itself twice would be read 2^200
+// times, and the kernel process would hang on the cell.
+const (
+	maxHeaderReads = 1000
+	maxHeaderBytes = 64 << 20
+)
 
 // readIncludeFiles reads ParseOptions.IncludeFiles before the program.
 func (p *parser) readIncludeFiles() {
@@ -51,9 +61,23 @@ func (p *parser) include(inc *Include) {
 		return
 	}
 	if len(p.includeStack) >= maxIncludeDepth {
-		p.errs.Add(&Error{File: p.file, Pos: inc.Start, End: inc.Stop, Msg: "#include nested too deeply"})
+		// Once: a cycle that branches reaches the limit many times.
+		if !p.tooDeep {
+			p.tooDeep = true
+			p.errs.Add(&Error{File: p.file, Pos: inc.Start, End: inc.Stop, Msg: "#include nested too deeply"})
+		}
 		return
 	}
+	if p.headerReads >= maxHeaderReads || p.headerBytes+len(src) > maxHeaderBytes {
+		if !p.tooManyHeaders {
+			p.tooManyHeaders = true
+			p.errs.Add(&Error{File: p.file, Pos: inc.Start, End: inc.Stop,
+				Msg: fmt.Sprintf("too many #includes: a program may read at most %d headers and %d MiB of them (a header without an include guard that includes itself?)", maxHeaderReads, maxHeaderBytes>>20)})
+		}
+		return
+	}
+	p.headerReads++
+	p.headerBytes += len(src)
 	inc.Header = p.readHeader(inc, name, src)
 }
 

@@ -179,6 +179,31 @@ func TestIncludeCycle(t *testing.T) {
 	}
 }
 
+// TestIncludeBranchingCycle: a header that includes itself twice would
+// be read 2^200 times before the depth limit; the number of headers read
+// is bounded instead, and each limit is reported once.
+func TestIncludeBranchingCycle(t *testing.T) {
+	fs := headerFS{"inc/h.h": "#include \"h.h\"\n#include \"h.h\"\nstruct s { int x; };\n"}
+	src := "#include \"h.h\"\nBEGIN { exit() }"
+	_, _, errs := checkWith(t, fs, src)
+	count := map[string]int{}
+	for _, e := range errs {
+		count[e.Msg]++
+	}
+	if count["#include nested too deeply"] != 1 {
+		t.Errorf("want the depth limit reported once, got:\n%s", formatted(errs, src))
+	}
+	n := 0
+	for msg, c := range count {
+		if strings.HasPrefix(msg, "too many #includes: a program may read at most 1000 headers") {
+			n += c
+		}
+	}
+	if n != 1 || len(errs) != 2 {
+		t.Errorf("want one too-many-#includes error and nothing else, got:\n%s", formatted(errs, src))
+	}
+}
+
 // TestIncludeErrorInHeader: an error inside a header names the header,
 // with its line and column, and quotes the header's line.
 func TestIncludeErrorInHeader(t *testing.T) {

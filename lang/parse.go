@@ -118,6 +118,11 @@ type parser struct {
 	hdr *Header
 	// includeStack names the headers being read, outermost first.
 	includeStack []string
+	// headerReads and headerBytes count the headers read so far (see
+	// maxHeaderReads); tooDeep and tooManyHeaders are set once each
+	// limit is reported.
+	headerReads, headerBytes int
+	tooDeep, tooManyHeaders  bool
 	// once holds the headers that said "#pragma once".
 	once map[string]bool
 }
