@@ -21,4 +21,5 @@ fuzz ./kernel FuzzDecodeFrames
 fuzz ./lang FuzzCheck
 fuzz ./lang FuzzScan
 fuzz ./lang FuzzParse
+fuzz ./lang FuzzHeader
 fuzz ./runtime/codegen FuzzCompile
