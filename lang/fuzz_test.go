@@ -147,6 +147,7 @@ func FuzzHeader(f *testing.F) {
 	f.Add([]byte("#ifndef H\n#define H\n#include \"h.h\"\ntypedef struct s { long x; } s_t;\n#endif\n"))
 	f.Add([]byte("#pragma once\nenum e { A = 'x', B };\nint f(void);\nstatic inline int g(int x) { return x; }\n"))
 	f.Add([]byte("#include \"h.h\"\n"))
+	f.Add([]byte("#include \"h.h\"\n#include \"h.h\"\n")) // read 2^200 times once
 	f.Add([]byte("struct s { nosuch_t a; };\n"))
 	const prog = "#include \"h.h\"\nBEGIN { printf(\"%d\\n\", sizeof(struct s)); }\n"
 	f.Fuzz(func(t *testing.T, hdr []byte) {
