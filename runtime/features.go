@@ -52,6 +52,7 @@ const (
 	FeatureBPFLoop      = "bpf_loop"
 	FeatureGetFuncIP    = "get_func_ip"
 	FeatureSendSignal   = "send_signal"
+	FeatureTaskBTF      = "get_current_task_btf"
 	FeatureOverride     = "override_return"
 )
 
@@ -101,6 +102,7 @@ var featureDefs = []*featureDef{
 	{FeatureBPFLoop, "5.17", "the bpf_loop helper", probeBPFLoop},
 	{FeatureGetFuncIP, "5.15", "the get_func_ip helper in kprobe/uprobe programs", probeGetFuncIP},
 	{FeatureSendSignal, "5.3", "the send_signal helper", probeSendSignal},
+	{FeatureTaskBTF, "5.11", "the get_current_task_btf helper", probeTaskBTF},
 	// override() needs CONFIG_BPF_KPROBE_OVERRIDE, which distributions
 	// (Debian included) leave unset: no version implies it.
 	{FeatureOverride, "", "the bpf_override_return helper (override())", probeOverride},
@@ -432,6 +434,14 @@ func probeGetFuncIP() error {
 
 func probeSendSignal() error {
 	return haveHelper(ebpf.TracePoint, asm.FnSendSignal, "bpf_send_signal", "5.3")
+}
+
+// probeTaskBTF asks for bpf_get_current_task_btf in a tracepoint program.
+// Every program type a probe compiles to (kprobe, tracepoint, raw_tp,
+// perf_event, tracing) gets it from the same list of tracing helpers, so
+// one type answers for all.
+func probeTaskBTF() error {
+	return haveHelper(ebpf.TracePoint, asm.FnGetCurrentTaskBtf, "bpf_get_current_task_btf", "5.11")
 }
 
 // probeOverride asks the verifier for bpf_override_return in a kprobe

@@ -48,6 +48,8 @@ var guestFeatures = []guestFeature{
 	{runtime.FeatureRingbuf, []string{"CONFIG_BPF_SYSCALL"}, false},
 	{runtime.FeatureGetFuncIP, []string{"CONFIG_KPROBES"}, false},
 	{runtime.FeatureIterTask, []string{"CONFIG_DEBUG_INFO_BTF"}, false},
+	// comm is read through the task's BTF pointer where this is there.
+	{runtime.FeatureTaskBTF, []string{"CONFIG_BPF_EVENTS", "CONFIG_DEBUG_INFO_BTF"}, false},
 	// override(): Debian builds without it, which the probe must say in
 	// both kernels' own wording of the refusal.
 	{runtime.FeatureOverride, []string{"CONFIG_BPF_KPROBE_OVERRIDE"}, false},

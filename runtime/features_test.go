@@ -35,7 +35,7 @@ func TestFeaturesOnThisMachine(t *testing.T) {
 		runtime.FeatureBTF, runtime.FeatureTracepoint, runtime.FeatureRawTP, runtime.FeatureTPBTF,
 		runtime.FeatureUprobe, runtime.FeatureUprobeRefCtr, runtime.FeaturePerfEvent,
 		runtime.FeatureBreakpoint, runtime.FeatureIterTask, runtime.FeatureRingbuf,
-		runtime.FeatureBPFLoop, runtime.FeatureGetFuncIP, runtime.FeatureSendSignal,
+		runtime.FeatureBPFLoop, runtime.FeatureGetFuncIP, runtime.FeatureSendSignal, runtime.FeatureTaskBTF,
 	}
 	for _, f := range available {
 		if err := runtime.CheckFeature(f); err != nil {

@@ -203,8 +203,9 @@ func (s *Session) codegenOptions(opts *SessionOptions, base uint64) *codegen.Opt
 			}
 			return st.Ino, nil
 		},
-		USDTArgs:     usdtArgs,
-		HelperChecks: opts.HelperChecks,
+		USDTArgs:       usdtArgs,
+		HelperChecks:   opts.HelperChecks,
+		CurrentTaskBTF: s.types.HaveBTF() && CheckFeature(FeatureTaskBTF) == nil,
 	}
 }
 

@@ -2,9 +2,11 @@ package codegen
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
+	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/tracebook/tracebook/lang"
@@ -120,14 +122,59 @@ func (g *gen) builtin(e *lang.IdentExpr) val {
 // commInto writes comm at scratch off as string type t (16 bytes or
 // more; get_current_comm pads with NULs, the rest is zeroed); -k reports
 // a failure at at.
+//
+// Where the task's BTF pointer is usable (taskCommOffset), comm is copied
+// from task_struct.comm with two 8-byte loads: the kernel keeps that array
+// NUL-terminated and zero-padded (set_task_comm pads it), which is what
+// bpf_get_current_comm would have written, and a per-event helper call
+// that copies it byte by byte costs three times as much as the loads. That
+// path cannot fail, so -k has nothing to check there.
 func (g *gen) commInto(off int, t *lang.Type, at lang.Node) {
 	if t.Size > 16 {
 		g.zeroScratch(off+16, t.Size-16)
+	}
+	if coff, ok := g.taskCommOffset(); ok && t.Size >= 16 {
+		g.call(asm.FnGetCurrentTaskBtf)
+		for i := 0; i < 16; i += 8 {
+			g.emit(asm.LoadMem(asm.R1, asm.R0, int16(coff+i), asm.DWord),
+				asm.StoreMem(regScratch, int16(off+i), asm.R1, asm.DWord))
+		}
+		return
 	}
 	g.scratchPtr(asm.R1, off)
 	g.emit(asm.Mov.Imm(asm.R2, int32(min(t.Size, 16))))
 	g.call(asm.FnGetCurrentComm)
 	g.checkHelper(asm.FnGetCurrentComm, at)
+}
+
+// taskCommOffset returns the offset of comm in struct task_struct when
+// this program can read it through bpf_get_current_task_btf: the kernel
+// has the helper (Options.CurrentTaskBTF), kernel BTF lays comm out as 16
+// bytes at an 8-aligned offset, and the program type is one of the tracing
+// types the helper is given to (all of ProgramType's: kprobe, tracepoint,
+// raw_tp, perf_event, tracing). It asks BTF once per compilation.
+func (g *gen) taskCommOffset() (int, bool) {
+	switch pt, _ := ProgramType(g.provider); pt {
+	case ebpf.Kprobe, ebpf.TracePoint, ebpf.RawTracepoint, ebpf.PerfEvent, ebpf.Tracing:
+	default:
+		return 0, false
+	}
+	c := g.c
+	if !c.commKnown {
+		c.commKnown = true
+		c.commOff = -1
+		if c.opts.CurrentTaskBTF && c.opts.Types != nil && c.opts.Types.HaveBTF() {
+			if ts, err := c.opts.Types.LookupType("struct task_struct"); err == nil {
+				for _, f := range ts.Fields {
+					if f.Name == "comm" && f.Type != nil && f.Type.Size == 16 && f.BitSize == 0 &&
+						f.Offset%8 == 0 && f.Offset+16 <= math.MaxInt16 {
+						c.commOff = f.Offset
+					}
+				}
+			}
+		}
+	}
+	return c.commOff, c.commOff >= 0
 }
 
 // argN parses "arg3" into 3.

@@ -28,6 +28,11 @@ type compiler struct {
 	scratchMaps map[string]bool
 	scratchMax  int
 	argsCache   map[string]*lang.Type
+	// commOff is task_struct.comm's offset when comm is read through the
+	// task's BTF pointer, -1 when not; commKnown once it has been asked
+	// (taskCommOffset).
+	commOff   int
+	commKnown bool
 }
 
 // NameID is the id a string travels as in values and keys (probe names,

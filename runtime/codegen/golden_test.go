@@ -24,6 +24,9 @@ type fileOptions struct {
 	params       []string
 	strlen       int
 	helperChecks int // -k (1), -kk (2)
+	// commHelper compiles as for a kernel without
+	// bpf_get_current_task_btf: comm through bpf_get_current_comm.
+	commHelper bool
 }
 
 func readOptions(src []byte) fileOptions {
@@ -46,6 +49,8 @@ func readOptions(src []byte) fileOptions {
 				o.strlen, _ = strconv.Atoi(v)
 			case "k":
 				o.helperChecks, _ = strconv.Atoi(v)
+			case "comm-helper":
+				o.commHelper = true
 			}
 		}
 	}
@@ -59,10 +64,12 @@ func testOptions(types lang.TypeSource, fo fileOptions) *Options {
 		Params:       fo.params,
 		HelperChecks: fo.helperChecks,
 		Types:        types,
-		StrLen:       fo.strlen,
-		Kaddr:        func(string) (uint64, error) { return 0xffffffff81234560, nil },
-		Uaddr:        func(string, string) (uint64, error) { return 0x4a5b60, nil },
-		CgroupID:     func(string) (uint64, error) { return 1, nil },
+		// Every kernel of the matrix (6.1 and later) has the helper.
+		CurrentTaskBTF: !fo.commHelper,
+		StrLen:         fo.strlen,
+		Kaddr:          func(string) (uint64, error) { return 0xffffffff81234560, nil },
+		Uaddr:          func(string, string) (uint64, error) { return 0x4a5b60, nil },
+		CgroupID:       func(string) (uint64, error) { return 1, nil },
 		USDTArgs: func(ap *lang.AttachPoint) ([][]USDTArg, error) {
 			var args []USDTArg
 			for _, s := range []string{"-4@%edi", "8@-16(%rbp)", "4@$5"} {

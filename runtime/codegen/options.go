@@ -46,6 +46,12 @@ type Options struct {
 	// Locations with the same arguments share a program.
 	USDTArgs func(ap *lang.AttachPoint) ([][]USDTArg, error)
 
+	// CurrentTaskBTF says the kernel has bpf_get_current_task_btf (5.11)
+	// and Types has kernel BTF: comm is then two loads from the current
+	// task_struct's comm, at the offset BTF gives, instead of a call of
+	// bpf_get_current_comm, which costs about three times as much.
+	CurrentTaskBTF bool
+
 	// HelperChecks is bpftrace's -k (1) or -kk (2): helper calls that
 	// fail send an EventHelperError (helpercheck.go). 0 checks none.
 	HelperChecks int

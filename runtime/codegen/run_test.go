@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/ringbuf"
 	"golang.org/x/sys/unix"
 
@@ -288,7 +289,11 @@ func formatBuckets(b []uint64) string {
 func runSource(tb testing.TB, src string, fo fileOptions) (maps, events string) {
 	tb.Helper()
 	requireRoot(tb)
-	obj, err := compileSource("test.bt", []byte(src), fixtureTypes{}, fo)
+	types, ok := runningTaskTypes()
+	if !ok {
+		fo.commHelper = true
+	}
+	obj, err := compileSource("test.bt", []byte(src), types, fo)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -301,3 +306,50 @@ func runSource(tb testing.TB, src string, fo fileOptions) (maps, events string) 
 }
 
 var _ = lang.TypeInt64
+
+// runningTypes are the fixture types with struct task_struct's comm where
+// the running kernel's BTF has it, so that programs run for real read comm
+// from the task (commInto) at the right place.
+type runningTypes struct {
+	fixtureTypes
+	task *lang.Type
+}
+
+func (r runningTypes) LookupType(name string) (*lang.Type, error) {
+	if name == "struct task_struct" {
+		return r.task, nil
+	}
+	return r.fixtureTypes.LookupType(name)
+}
+
+// runningTaskTypes returns runningTypes, or the fixture types and false
+// when kernel BTF cannot be read (comm then takes the helper).
+func runningTaskTypes() (lang.TypeSource, bool) {
+	spec, err := btf.LoadKernelSpec()
+	if err != nil {
+		return fixtureTypes{}, false
+	}
+	var ts *btf.Struct
+	if err := spec.TypeByName("task_struct", &ts); err != nil {
+		return fixtureTypes{}, false
+	}
+	task := *taskStruct
+	task.Fields = nil
+	for _, f := range taskStruct.Fields {
+		if f.Name == "comm" {
+			c := *f
+			c.Offset = -1
+			for _, m := range ts.Members {
+				if m.Name == "comm" {
+					c.Offset = int(m.Offset.Bytes())
+				}
+			}
+			if c.Offset < 0 {
+				return fixtureTypes{}, false
+			}
+			f = &c
+		}
+		task.Fields = append(task.Fields, f)
+	}
+	return runningTypes{task: &task}, true
+}
