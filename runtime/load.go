@@ -205,7 +205,15 @@ func (s *Session) codegenOptions(opts *SessionOptions, base uint64) *codegen.Opt
 		},
 		USDTArgs:       usdtArgs,
 		HelperChecks:   opts.HelperChecks,
-		CurrentTaskBTF: s.types.HaveBTF() && CheckFeature(FeatureTaskBTF) == nil,
+		CurrentTaskBTF: s.types.HaveBTF(),
+		// Asked only by a program that reads comm: the feature probe loads
+		// a program, and the offset comes from a scan of raw BTF.
+		TaskCommOffset: func() (int, bool) {
+			if CheckFeature(FeatureTaskBTF) != nil {
+				return 0, false
+			}
+			return TaskCommOffset()
+		},
 	}
 }
 

@@ -152,7 +152,8 @@ func (g *gen) commInto(off int, t *lang.Type, at lang.Node) {
 // has the helper (Options.CurrentTaskBTF), kernel BTF lays comm out as 16
 // bytes at an 8-aligned offset, and the program type is one of the tracing
 // types the helper is given to (all of ProgramType's: kprobe, tracepoint,
-// raw_tp, perf_event, tracing). It asks BTF once per compilation.
+// raw_tp, perf_event, tracing). It asks once per compilation, through
+// Options.TaskCommOffset when set, else through Types.
 func (g *gen) taskCommOffset() (int, bool) {
 	switch pt, _ := ProgramType(g.provider); pt {
 	case ebpf.Kprobe, ebpf.TracePoint, ebpf.RawTracepoint, ebpf.PerfEvent, ebpf.Tracing:
@@ -163,7 +164,11 @@ func (g *gen) taskCommOffset() (int, bool) {
 	if !c.commKnown {
 		c.commKnown = true
 		c.commOff = -1
-		if c.opts.CurrentTaskBTF && c.opts.Types != nil && c.opts.Types.HaveBTF() {
+		if c.opts.CurrentTaskBTF && c.opts.TaskCommOffset != nil {
+			if off, ok := c.opts.TaskCommOffset(); ok && off+16 <= math.MaxInt16 {
+				c.commOff = off
+			}
+		} else if c.opts.CurrentTaskBTF && c.opts.Types != nil && c.opts.Types.HaveBTF() {
 			if ts, err := c.opts.Types.LookupType("struct task_struct"); err == nil {
 				for _, f := range ts.Fields {
 					if f.Name == "comm" && f.Type != nil && f.Type.Size == 16 && f.BitSize == 0 &&

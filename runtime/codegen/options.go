@@ -51,6 +51,12 @@ type Options struct {
 	// task_struct's comm, at the offset BTF gives, instead of a call of
 	// bpf_get_current_comm, which costs about three times as much.
 	CurrentTaskBTF bool
+	// TaskCommOffset, when set, answers where task_struct.comm lies (a
+	// 16-byte array at an 8-aligned offset) instead of Types.LookupType,
+	// whose conversion of task_struct from BTF costs a command's start
+	// about 20 ms; it is asked only when a program reads comm, and may
+	// say no (comm then takes bpf_get_current_comm).
+	TaskCommOffset func() (int, bool)
 
 	// HelperChecks is bpftrace's -k (1) or -kk (2): helper calls that
 	// fail send an EventHelperError (helpercheck.go). 0 checks none.
