@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,13 +53,17 @@ func IncludeReader(includeDirs []string) func(path string, system bool, from str
 		}
 		for _, d := range userIncludeDirs(path, system, from, includeDirs) {
 			name := filepath.Join(d, path)
-			if fi, err := os.Stat(name); err != nil || fi.IsDir() {
+			fi, err := os.Stat(name)
+			if err != nil || fi.IsDir() {
 				continue
 			}
-			if inSystemDir(name) {
+			// Only a regular file of sensible size is read: a device or
+			// a FIFO (#include "/dev/zero") would never end, and the
+			// kernel process must survive any cell.
+			if inSystemDir(name) || !fi.Mode().IsRegular() || fi.Size() > maxHeaderSize {
 				return "", nil, false
 			}
-			src, err := os.ReadFile(name)
+			src, err := readLimited(name, maxHeaderSize)
 			if err != nil {
 				return "", nil, false
 			}
@@ -66,6 +71,20 @@ func IncludeReader(includeDirs []string) func(path string, system bool, from str
 		}
 		return "", nil, false
 	}
+}
+
+// maxHeaderSize bounds one header that IncludeReader reads.
+const maxHeaderSize = 16 << 20
+
+// readLimited reads at most limit bytes of the file name (a file may grow
+// between the stat and the read).
+func readLimited(name string, limit int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, limit))
 }
 
 // missingIncludes returns an error for each #include of prog that was not

@@ -3,6 +3,7 @@ package runtime
 import (
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/tracebook/tracebook/lang"
@@ -42,6 +43,9 @@ func TestIncludeReader(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo.h"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	read := IncludeReader([]string{dir, "/usr/include"})
 	for _, tt := range []struct {
 		path   string
@@ -57,6 +61,9 @@ func TestIncludeReader(t *testing.T) {
 		{"stddef.h", true, "stdin", ""},
 		{"stdio.h", true, "stdin", ""},
 		{"nope.h", false, "cell[1]", ""},
+		// Reading these would never end: only regular files are read.
+		{"/dev/zero", false, "stdin", ""},
+		{"fifo.h", true, "stdin", ""},
 	} {
 		name, src, ok := read(tt.path, tt.system, tt.from)
 		if name != tt.want || ok != (tt.want != "") || ok && len(src) == 0 {
