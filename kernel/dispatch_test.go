@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,30 +25,13 @@ type testKernel struct {
 	ci     kernel.ConnectionInfo
 	done   chan error
 	cancel context.CancelFunc
-	logs   *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs   *kerneltest.LockedBuffer
 }
 
 func startKernel(t testing.TB, configure ...func(*kernel.Config)) *testKernel {
 	t.Helper()
 	fake := &kerneltest.Fake{}
-	logs := &syncBuffer{}
+	logs := &kerneltest.LockedBuffer{}
 	cfg := kernel.Config{
 		Connection: kernel.ConnectionInfo{Transport: "tcp", IP: "127.0.0.1",
 			SignatureScheme: "hmac-sha256", Key: uuid.NewString()},

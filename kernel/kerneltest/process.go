@@ -26,23 +26,25 @@ type Process struct {
 	Conn kernel.ConnectionInfo
 	File string // the connection file
 
-	stderr lockedBuffer
+	stderr LockedBuffer
 	done   chan struct{}
 	err    error
 }
 
-type lockedBuffer struct {
+// LockedBuffer is a bytes.Buffer that a process's output (or a kernel's
+// log) may write to from one goroutine while a test reads it in another.
+type LockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *LockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+func (b *LockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
