@@ -252,6 +252,17 @@ func (s *Series) origin() time.Time {
 	return s.Snaps[0].At
 }
 
+// columns picks the snapshots a plot draws (fewer in the live display's
+// compact panels) and the time of each since the origin.
+func (s *Series) columns(opts Options) (idx []int, xs []float64) {
+	cols := maxColumns
+	if opts.compact {
+		cols = compactColumns
+	}
+	idx = s.pick(cols)
+	return idx, s.secondsAt(idx)
+}
+
 // secondsAt is the time of each picked snapshot since the origin.
 func (s *Series) secondsAt(idx []int) []float64 {
 	o := s.origin()
@@ -386,12 +397,7 @@ func (s *Series) tracks(idx []int, xs []float64) (map[string]*track, []string) {
 // of the plot, largest first.
 func LinesSVG(s *Series, opts Options) string {
 	opts = opts.withDefaults()
-	cols := maxColumns
-	if opts.compact {
-		cols = compactColumns
-	}
-	idx := s.pick(cols)
-	xs := s.secondsAt(idx)
+	idx, xs := s.columns(opts)
 	lines, ids := s.tracks(idx, xs)
 	if len(ids) == 0 {
 		return ""
@@ -608,12 +614,7 @@ func (hgrid) Plot(c draw.Canvas, p *plot.Plot) {
 // snapshot, per second.
 func HeatmapSVG(s *Series, opts Options) string {
 	opts = opts.withDefaults()
-	cols := maxColumns
-	if opts.compact {
-		cols = compactColumns
-	}
-	idx := s.pick(cols)
-	xs := s.secondsAt(idx)
+	idx, xs := s.columns(opts)
 	sums := make([][]uint64, len(idx))
 	var proto value.Value
 	for p, i := range idx {
