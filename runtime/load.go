@@ -203,13 +203,12 @@ func (s *Session) codegenOptions(opts *SessionOptions, base uint64) *codegen.Opt
 			}
 			return st.Ino, nil
 		},
-		USDTArgs:       usdtArgs,
-		HelperChecks:   opts.HelperChecks,
-		CurrentTaskBTF: s.types.HaveBTF(),
+		USDTArgs:     usdtArgs,
+		HelperChecks: opts.HelperChecks,
 		// Asked only by a program that reads comm: the feature probe loads
 		// a program, and the offset comes from a scan of raw BTF.
 		TaskCommOffset: func() (int, bool) {
-			if CheckFeature(FeatureTaskBTF) != nil {
+			if !s.types.HaveBTF() || CheckFeature(FeatureTaskBTF) != nil {
 				return 0, false
 			}
 			return TaskCommOffset()

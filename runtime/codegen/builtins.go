@@ -149,11 +149,10 @@ func (g *gen) commInto(off int, t *lang.Type, at lang.Node) {
 
 // taskCommOffset returns the offset of comm in struct task_struct when
 // this program can read it through bpf_get_current_task_btf: the kernel
-// has the helper (Options.CurrentTaskBTF), kernel BTF lays comm out as 16
-// bytes at an 8-aligned offset, and the program type is one of the tracing
-// types the helper is given to (all of ProgramType's: kprobe, tracepoint,
-// raw_tp, perf_event, tracing). It asks once per compilation, through
-// Options.TaskCommOffset when set, else through Types.
+// has the helper and kernel BTF lays comm out as 16 bytes at an 8-aligned
+// offset (Options.TaskCommOffset, asked once per compilation), and the
+// program type is one of the tracing types the helper is given to (all of
+// ProgramType's: kprobe, tracepoint, raw_tp, perf_event, tracing).
 func (g *gen) taskCommOffset() (int, bool) {
 	switch pt, _ := ProgramType(g.provider); pt {
 	case ebpf.Kprobe, ebpf.TracePoint, ebpf.RawTracepoint, ebpf.PerfEvent, ebpf.Tracing:
@@ -164,18 +163,9 @@ func (g *gen) taskCommOffset() (int, bool) {
 	if !c.commKnown {
 		c.commKnown = true
 		c.commOff = -1
-		if c.opts.CurrentTaskBTF && c.opts.TaskCommOffset != nil {
-			if off, ok := c.opts.TaskCommOffset(); ok && off+16 <= math.MaxInt16 {
+		if c.opts.TaskCommOffset != nil {
+			if off, ok := c.opts.TaskCommOffset(); ok && off%8 == 0 && off+16 <= math.MaxInt16 {
 				c.commOff = off
-			}
-		} else if c.opts.CurrentTaskBTF && c.opts.Types != nil && c.opts.Types.HaveBTF() {
-			if ts, err := c.opts.Types.LookupType("struct task_struct"); err == nil {
-				for _, f := range ts.Fields {
-					if f.Name == "comm" && f.Type != nil && f.Type.Size == 16 && f.BitSize == 0 &&
-						f.Offset%8 == 0 && f.Offset+16 <= math.MaxInt16 {
-						c.commOff = f.Offset
-					}
-				}
 			}
 		}
 	}

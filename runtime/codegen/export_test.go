@@ -12,9 +12,10 @@ import (
 // import the runtime.
 
 // CompileSource compiles a testdata-style source (options in its
-// leading "// options:" comment) against types.
+// leading "// options:" comment) against types, the running system's:
+// comm is read at the running kernel's offset, as runSource reads it.
 func CompileSource(name string, src []byte, types lang.TypeSource) (*Object, error) {
-	return compileSource(name, src, types, readOptions(src))
+	return compileSource(name, src, types, withRunningComm(readOptions(src)))
 }
 
 var (

@@ -188,3 +188,14 @@ func sortStrings(s []string) {
 		}
 	}
 }
+
+// fixtureCommOffset is comm's offset in the fixture's task_struct, where
+// the goldens read it.
+func fixtureCommOffset() int {
+	for _, f := range taskStruct.Fields {
+		if f.Name == "comm" {
+			return f.Offset
+		}
+	}
+	panic("the fixture task_struct has no comm")
+}

@@ -27,6 +27,8 @@ type fileOptions struct {
 	// commHelper compiles as for a kernel without
 	// bpf_get_current_task_btf: comm through bpf_get_current_comm.
 	commHelper bool
+	// commOffset is task_struct.comm's offset; 0 takes the fixture's.
+	commOffset int
 }
 
 func readOptions(src []byte) fileOptions {
@@ -65,11 +67,19 @@ func testOptions(types lang.TypeSource, fo fileOptions) *Options {
 		HelperChecks: fo.helperChecks,
 		Types:        types,
 		// Every kernel of the matrix (6.1 and later) has the helper.
-		CurrentTaskBTF: !fo.commHelper,
-		StrLen:         fo.strlen,
-		Kaddr:          func(string) (uint64, error) { return 0xffffffff81234560, nil },
-		Uaddr:          func(string, string) (uint64, error) { return 0x4a5b60, nil },
-		CgroupID:       func(string) (uint64, error) { return 1, nil },
+		TaskCommOffset: func() (int, bool) {
+			if fo.commHelper {
+				return 0, false
+			}
+			if fo.commOffset != 0 {
+				return fo.commOffset, true
+			}
+			return fixtureCommOffset(), true
+		},
+		StrLen:   fo.strlen,
+		Kaddr:    func(string) (uint64, error) { return 0xffffffff81234560, nil },
+		Uaddr:    func(string, string) (uint64, error) { return 0x4a5b60, nil },
+		CgroupID: func(string) (uint64, error) { return 1, nil },
 		USDTArgs: func(ap *lang.AttachPoint) ([][]USDTArg, error) {
 			var args []USDTArg
 			for _, s := range []string{"-4@%edi", "8@-16(%rbp)", "4@$5"} {

@@ -46,16 +46,14 @@ type Options struct {
 	// Locations with the same arguments share a program.
 	USDTArgs func(ap *lang.AttachPoint) ([][]USDTArg, error)
 
-	// CurrentTaskBTF says the kernel has bpf_get_current_task_btf (5.11)
-	// and Types has kernel BTF: comm is then two loads from the current
-	// task_struct's comm, at the offset BTF gives, instead of a call of
-	// bpf_get_current_comm, which costs about three times as much.
-	CurrentTaskBTF bool
-	// TaskCommOffset, when set, answers where task_struct.comm lies (a
-	// 16-byte array at an 8-aligned offset) instead of Types.LookupType,
-	// whose conversion of task_struct from BTF costs a command's start
-	// about 20 ms; it is asked only when a program reads comm, and may
-	// say no (comm then takes bpf_get_current_comm).
+	// TaskCommOffset says where task_struct.comm lies (a 16-byte array
+	// at an 8-aligned offset), when the kernel has BTF and
+	// bpf_get_current_task_btf (5.11): comm is then two loads from the
+	// current task instead of a call of bpf_get_current_comm, which costs
+	// about three times as much. It is asked only when a program reads
+	// comm; nil, or an answer of no, keeps the helper. (The runtime scans
+	// raw BTF for it: converting task_struct through Types would cost a
+	// command's start about 20 ms.)
 	TaskCommOffset func() (int, bool)
 
 	// HelperChecks is bpftrace's -k (1) or -kk (2): helper calls that

@@ -289,11 +289,7 @@ func formatBuckets(b []uint64) string {
 func runSource(tb testing.TB, src string, fo fileOptions) (maps, events string) {
 	tb.Helper()
 	requireRoot(tb)
-	types, ok := runningTaskTypes()
-	if !ok {
-		fo.commHelper = true
-	}
-	obj, err := compileSource("test.bt", []byte(src), types, fo)
+	obj, err := compileSource("test.bt", []byte(src), fixtureTypes{}, withRunningComm(fo))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -307,49 +303,34 @@ func runSource(tb testing.TB, src string, fo fileOptions) (maps, events string) 
 
 var _ = lang.TypeInt64
 
-// runningTypes are the fixture types with struct task_struct's comm where
-// the running kernel's BTF has it, so that programs run for real read comm
-// from the task (commInto) at the right place.
-type runningTypes struct {
-	fixtureTypes
-	task *lang.Type
-}
-
-func (r runningTypes) LookupType(name string) (*lang.Type, error) {
-	if name == "struct task_struct" {
-		return r.task, nil
+// withRunningComm returns fo set to read comm where the running kernel
+// keeps it, or through the helper when its BTF cannot say.
+func withRunningComm(fo fileOptions) fileOptions {
+	if off, ok := runningCommOffset(); ok {
+		fo.commOffset = off
+	} else {
+		fo.commHelper = true
 	}
-	return r.fixtureTypes.LookupType(name)
+	return fo
 }
 
-// runningTaskTypes returns runningTypes, or the fixture types and false
-// when kernel BTF cannot be read (comm then takes the helper).
-func runningTaskTypes() (lang.TypeSource, bool) {
+// runningCommOffset returns task_struct.comm's offset in the running
+// kernel's BTF, so that programs run for real read comm from the task
+// (commInto) at the right place; false when BTF cannot say (comm then
+// takes the helper).
+func runningCommOffset() (int, bool) {
 	spec, err := btf.LoadKernelSpec()
 	if err != nil {
-		return fixtureTypes{}, false
+		return 0, false
 	}
 	var ts *btf.Struct
 	if err := spec.TypeByName("task_struct", &ts); err != nil {
-		return fixtureTypes{}, false
+		return 0, false
 	}
-	task := *taskStruct
-	task.Fields = nil
-	for _, f := range taskStruct.Fields {
-		if f.Name == "comm" {
-			c := *f
-			c.Offset = -1
-			for _, m := range ts.Members {
-				if m.Name == "comm" {
-					c.Offset = int(m.Offset.Bytes())
-				}
-			}
-			if c.Offset < 0 {
-				return fixtureTypes{}, false
-			}
-			f = &c
+	for _, m := range ts.Members {
+		if m.Name == "comm" {
+			return int(m.Offset.Bytes()), true
 		}
-		task.Fields = append(task.Fields, f)
 	}
-	return runningTypes{task: &task}, true
+	return 0, false
 }
