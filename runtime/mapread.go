@@ -153,7 +153,7 @@ func perCPUValues(l *codegen.MapLayout, b []byte, vs int) [][]byte {
 // Total its size, and keeps the entries that sort last in bpftrace's order
 // (the largest counts), which are the ones a reader wants to see.
 func ReadMap(l *codegen.MapLayout, m *ebpf.Map, d *codegen.Decoder, limit int) (*value.Map, error) {
-	raw, err := readRaw(m, l.PerCPU)
+	raw, err := readEntries(l, m)
 	if err != nil {
 		return nil, err
 	}
@@ -278,19 +278,41 @@ func sumBuckets(b []uint64) uint64 {
 	return n
 }
 
+// readEntries reads every entry of the map m laid out as l: for a scalar
+// aggregation kept in an array (MapLayout.InArray), its one entry only
+// when a CPU has written it.
+func readEntries(l *codegen.MapLayout, m *ebpf.Map) (*rawEntries, error) {
+	raw, err := readRaw(m, l.PerCPU)
+	if err != nil || !l.InArray || raw.n == 0 {
+		return raw, err
+	}
+	written := false
+	for _, v := range perCPUValues(l, raw.val(0), int(m.ValueSize())) {
+		written = written || binary.LittleEndian.Uint64(v[l.ValueSize:]) != 0
+	}
+	if !written {
+		raw.n = 0
+	}
+	return raw, nil
+}
+
 // CountEntries returns how many entries m holds (a batch read of its keys
 // and values; the kernel has no cheaper count for hash maps).
-func CountEntries(m *ebpf.Map, perCPU bool) (int, error) {
-	raw, err := readRaw(m, perCPU)
+func CountEntries(l *codegen.MapLayout, m *ebpf.Map) (int, error) {
+	raw, err := readEntries(l, m)
 	if err != nil {
 		return 0, err
 	}
 	return raw.n, nil
 }
 
-// ClearMap deletes every entry of m (clear(@m)).
-func ClearMap(m *ebpf.Map, perCPU bool) error {
-	raw, err := readRaw(m, perCPU)
+// ClearMap deletes every entry of m (clear(@m)); a scalar aggregation's
+// array goes back to zeros, unwritten on every CPU.
+func ClearMap(l *codegen.MapLayout, m *ebpf.Map) error {
+	if l.InArray {
+		return writeScalar(l, m, func(int, []byte) {})
+	}
+	raw, err := readRaw(m, l.PerCPU)
 	if err != nil || raw.n == 0 {
 		return err
 	}
@@ -309,15 +331,28 @@ func ClearMap(m *ebpf.Map, perCPU bool) error {
 	return nil
 }
 
-// ZeroMap sets every value of m to zero, keeping the keys (zero(@m)).
-func ZeroMap(m *ebpf.Map, perCPU bool) error {
-	raw, err := readRaw(m, perCPU)
+// ZeroMap sets every value of m to zero, keeping the keys (zero(@m)); a
+// scalar aggregation's array keeps which CPUs have written it.
+func ZeroMap(l *codegen.MapLayout, m *ebpf.Map) error {
+	if l.InArray {
+		raw, err := readRaw(m, true)
+		if err != nil || raw.n == 0 {
+			return err
+		}
+		per := perCPUValues(l, raw.val(0), int(m.ValueSize()))
+		return writeScalar(l, m, func(cpu int, v []byte) {
+			if cpu < len(per) {
+				copy(v[l.ValueSize:], per[cpu][l.ValueSize:])
+			}
+		})
+	}
+	raw, err := readRaw(m, l.PerCPU)
 	if err != nil || raw.n == 0 {
 		return err
 	}
 	vs := int(m.ValueSize())
 	var zero any = make([]byte, vs)
-	if perCPU {
+	if l.PerCPU {
 		per := make([][]byte, possibleCPUs())
 		for i := range per {
 			per[i] = make([]byte, vs)
@@ -328,6 +363,21 @@ func ZeroMap(m *ebpf.Map, perCPU bool) error {
 		if err := m.Update(raw.key(i), zero, ebpf.UpdateExist); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
 			return fmt.Errorf("zeroing map %s: %w", m.String(), CleanError(err))
 		}
+	}
+	return nil
+}
+
+// writeScalar writes zeros to every CPU's value of a scalar aggregation
+// kept in an array, each first given to fill (with the CPU's number) to
+// set what is kept.
+func writeScalar(l *codegen.MapLayout, m *ebpf.Map, fill func(cpu int, v []byte)) error {
+	per := make([][]byte, possibleCPUs())
+	for i := range per {
+		per[i] = make([]byte, m.ValueSize())
+		fill(i, per[i])
+	}
+	if err := m.Update(uint32(0), per, ebpf.UpdateAny); err != nil {
+		return fmt.Errorf("writing map %s: %w", l.Name, CleanError(err))
 	}
 	return nil
 }

@@ -82,10 +82,10 @@ func TestReadMapMillionEntries(t *testing.T) {
 		t.Errorf("reading %d entries took %v", n, took)
 	}
 
-	if err := runtime.ClearMap(m, true); err != nil {
+	if err := runtime.ClearMap(l, m); err != nil {
 		t.Fatal(err)
 	}
-	if c, _ := runtime.CountEntries(m, true); c != 0 {
+	if c, _ := runtime.CountEntries(l, m); c != 0 {
 		t.Errorf("%d entries after ClearMap", c)
 	}
 }

@@ -284,7 +284,7 @@ func (s *Session) ClearMap(name string) error {
 	if sm == nil {
 		return fmt.Errorf("no map %s in this session", name)
 	}
-	return ClearMap(sm.m, sm.layout.PerCPU)
+	return ClearMap(sm.layout, sm.m)
 }
 
 // ZeroMap zeroes every value of a session map, as zero(@m) does.
@@ -293,7 +293,7 @@ func (s *Session) ZeroMap(name string) error {
 	if sm == nil {
 		return fmt.Errorf("no map %s in this session", name)
 	}
-	return ZeroMap(sm.m, sm.layout.PerCPU)
+	return ZeroMap(sm.layout, sm.m)
 }
 
 // DeleteKey deletes one entry of a session map, as delete(@m[k]) does;
@@ -307,6 +307,9 @@ func (s *Session) DeleteKey(name string, parts []value.Value) error {
 	key, err := EncodeKey(sm.layout, parts)
 	if err != nil {
 		return err
+	}
+	if sm.layout.InArray {
+		return ClearMap(sm.layout, sm.m)
 	}
 	if err := sm.m.Delete(key); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
 		return fmt.Errorf("deleting from %s: %w", name, CleanError(err))
@@ -359,7 +362,7 @@ func (s *Session) Maps() ([]MapSummary, error) {
 				ms.Value = l.Info.Value.String()
 			}
 		}
-		n, err := CountEntries(it.sm.m, l.PerCPU)
+		n, err := CountEntries(l, it.sm.m)
 		if err != nil {
 			errs = append(errs, err)
 		}

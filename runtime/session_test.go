@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	goruntime "runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cilium/ebpf"
 
 	"github.com/tracebook/tracebook/runtime"
 	"github.com/tracebook/tracebook/runtime/runtimetest"
@@ -747,4 +750,89 @@ func TestSessionResetDropsMaps(t *testing.T) {
 	}
 	// The name is free for another type now.
 	runToEnd(t, s, compile(t, s, "b", `BEGIN { @x = "str"; exit(); }`), nil)
+}
+
+// TestSessionScalarAggregationsEveryCPU checks the scalar aggregations kept
+// in per-CPU arrays (codegen.MapLayout.InArray): every CPU's value is
+// reduced, an entry exists only once written, and delete, len, zero and
+// clear treat all CPUs' values, from the program and from user space.
+func TestSessionScalarAggregationsEveryCPU(t *testing.T) {
+	s := newSession(t, nil)
+	ncpu, err := ebpf.PossibleCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	online := goruntime.NumCPU()
+	p := compile(t, s, "fill", `profile:hz:499 { @h = hist(cpu); @s = sum(1); @c = count(); @never = max(1); }
+interval:ms:300 { exit(); }
+END { clear(@never); }`)
+	res := runToEnd(t, s, p, nil)
+	h, ok := mapOf(t, res.Maps, "@h").Entries[0].Value.(value.Hist)
+	if !ok {
+		t.Fatalf("@h = %+v", mapOf(t, res.Maps, "@h"))
+	}
+	cpus := 0
+	for _, n := range h.Buckets {
+		if n > 0 {
+			cpus++
+		}
+	}
+	// hist(cpu) puts CPU 0 in one bucket and CPU 1 in another.
+	if want := min(online, 2); cpus < want {
+		t.Errorf("@h has %d non-empty buckets, want %d (CPUs %d of %d possible): %v", cpus, want, online, ncpu, h.Buckets)
+	}
+	s1, c1 := scalar(t, mapOf(t, res.Maps, "@s")), scalar(t, mapOf(t, res.Maps, "@c"))
+	if s1 <= 0 || s1 != c1 {
+		t.Errorf("@s = %d, @c = %d: want the same positive number", s1, c1)
+	}
+	if m := mapOf(t, res.Maps, "@never"); len(m.Entries) != 0 {
+		t.Errorf("@never after clear = %+v", m)
+	}
+
+	var k sink
+	p = compile(t, s, "del", `BEGIN { printf("%d %d ", len(@s), len(@never)); delete(@s); printf("%d\n", len(@s)); @z = min(5); exit(); }`)
+	res = runToEnd(t, s, p, &runtime.RunOptions{Sink: k.add})
+	if got := strings.Join(k.printfs(), ""); got != "1 0 0\n" {
+		t.Errorf("len before and after delete: %q, want \"1 0 0\\n\"", got)
+	}
+	if m := mapOf(t, res.Maps, "@s"); len(m.Entries) != 0 {
+		t.Errorf("@s after delete(@s) = %+v", m)
+	}
+	if n := scalar(t, mapOf(t, res.Maps, "@z")); n != 5 {
+		t.Errorf("@z = %d, want 5", n)
+	}
+
+	// From user space: zero keeps the entry, clear and delete remove it;
+	// a scalar count() always reads, as 0 when cleared.
+	if err := s.ZeroMap("@h"); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := s.ReadMap("@h", 0); len(m.Entries) != 1 || sumBuckets(m.Entries[0].Value.(value.Hist).Buckets) != 0 {
+		t.Errorf("@h after ZeroMap = %+v", m)
+	}
+	if err := s.ClearMap("@h"); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := s.ReadMap("@h", 0); len(m.Entries) != 0 {
+		t.Errorf("@h after ClearMap = %+v", m)
+	}
+	if err := s.DeleteKey("@z", nil); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := s.ReadMap("@z", 0); len(m.Entries) != 0 {
+		t.Errorf("@z after DeleteKey = %+v", m)
+	}
+	if err := s.ClearMap("@c"); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := s.ReadMap("@c", 0); len(m.Entries) != 1 || number(m.Entries[0].Value) != 0 {
+		t.Errorf("@c after ClearMap = %+v, want one entry of 0", m)
+	}
+}
+
+func sumBuckets(b []uint64) (n uint64) {
+	for _, c := range b {
+		n += c
+	}
+	return n
 }

@@ -66,52 +66,36 @@ func (g *gen) aggregate(target *lang.MapExpr, call *lang.CallExpr) {
 	}
 	key := g.mapKey(l, target.Keys)
 	g.lookup(l.Name, key)
-	if kind != lang.KindCount || l.Keyed {
-		// bpftrace 0.17 looks a scalar count() up without a check, and
-		// avg() and stats() up twice (their count and total are two
-		// entries there): -kk reports a new entry as many times.
+	// bpftrace 0.17 looks a scalar count() up without a check, and avg()
+	// and stats() up twice (their count and total are two entries
+	// there): -kk reports a new entry as many times.
+	checks := 1
+	switch {
+	case kind == lang.KindCount && !l.Keyed:
+		checks = 0
+	case kind == lang.KindAvg || kind == lang.KindStats:
+		checks = 2
+	}
+	if l.InArray {
+		done := g.label("agg_done")
+		// The entry is always there: mark this CPU's value written, then
+		// update it.
+		g.emit(asm.JEq.Imm(asm.R0, 0, done))
+		g.checkArrayLookup(l, key, call, checks, done)
+		g.emit(asm.Mov.Imm(asm.R1, 1), asm.StoreMem(asm.R0, int16(l.ValueSize), asm.R1, asm.DWord))
+		g.aggUpdate(l, call, x, signed, done)
+		g.mark(done)
+		g.free(x)
+		return
+	}
+	for i := 0; i < checks; i++ {
 		g.checkHelper(asm.FnMapLookupElem, call)
-		if kind == lang.KindAvg || kind == lang.KindStats {
-			g.checkHelper(asm.FnMapLookupElem, call)
-		}
 	}
 	create, done := g.label("agg_new"), g.label("agg_done")
 	g.emit(asm.JEq.Imm(asm.R0, 0, create))
 
 	// The entry exists: update it in place.
-	switch kind {
-	case lang.KindCount:
-		g.emit(asm.LoadMem(asm.R1, asm.R0, 0, asm.DWord), asm.Add.Imm(asm.R1, 1),
-			asm.StoreMem(asm.R0, 0, asm.R1, asm.DWord))
-	case lang.KindSum:
-		g.load(x, asm.R2)
-		g.emit(asm.LoadMem(asm.R1, asm.R0, 0, asm.DWord), asm.Add.Reg(asm.R1, asm.R2),
-			asm.StoreMem(asm.R0, 0, asm.R1, asm.DWord))
-	case lang.KindMin, lang.KindMax:
-		g.load(x, asm.R2)
-		set := g.label("agg_set")
-		g.emit(asm.LoadMem(asm.R1, asm.R0, 8, asm.DWord), asm.JEq.Imm(asm.R1, 0, set))
-		g.emit(asm.LoadMem(asm.R1, asm.R0, 0, asm.DWord))
-		// Keep the old value unless the new one is better.
-		op := lang.Le // min: keep when old <= new
-		if kind == lang.KindMax {
-			op = lang.Ge
-		}
-		g.emit(jumpOp(op, signed).Reg(asm.R1, asm.R2, done))
-		g.mark(set)
-		g.emit(asm.StoreMem(asm.R0, 0, asm.R2, asm.DWord), asm.Mov.Imm(asm.R1, 1),
-			asm.StoreMem(asm.R0, 8, asm.R1, asm.DWord))
-	case lang.KindAvg, lang.KindStats:
-		g.load(x, asm.R2)
-		g.emit(asm.LoadMem(asm.R1, asm.R0, 0, asm.DWord), asm.Add.Imm(asm.R1, 1),
-			asm.StoreMem(asm.R0, 0, asm.R1, asm.DWord))
-		g.emit(asm.LoadMem(asm.R1, asm.R0, 8, asm.DWord), asm.Add.Reg(asm.R1, asm.R2),
-			asm.StoreMem(asm.R0, 8, asm.R1, asm.DWord))
-	case lang.KindHist, lang.KindLhist:
-		g.bumpBucket(l, x)
-	default:
-		g.errorf(call, "%s() does not make an aggregation", call.Name)
-	}
+	g.aggUpdate(l, call, x, signed, done)
 	g.emit(asm.Ja.Label(done))
 
 	// No entry yet: create it.
@@ -165,6 +149,46 @@ func (g *gen) aggregate(target *lang.MapExpr, call *lang.CallExpr) {
 	}
 	g.mark(done)
 	g.free(x)
+}
+
+// aggUpdate updates the value R0 points to with x, as the aggregation of l
+// says (see aggregate); min and max jump to done when they keep the old
+// value.
+func (g *gen) aggUpdate(l *MapLayout, call *lang.CallExpr, x val, signed bool, done string) {
+	kind := l.Value.Kind
+	switch kind {
+	case lang.KindCount:
+		g.emit(asm.LoadMem(asm.R1, asm.R0, 0, asm.DWord), asm.Add.Imm(asm.R1, 1),
+			asm.StoreMem(asm.R0, 0, asm.R1, asm.DWord))
+	case lang.KindSum:
+		g.load(x, asm.R2)
+		g.emit(asm.LoadMem(asm.R1, asm.R0, 0, asm.DWord), asm.Add.Reg(asm.R1, asm.R2),
+			asm.StoreMem(asm.R0, 0, asm.R1, asm.DWord))
+	case lang.KindMin, lang.KindMax:
+		g.load(x, asm.R2)
+		set := g.label("agg_set")
+		g.emit(asm.LoadMem(asm.R1, asm.R0, 8, asm.DWord), asm.JEq.Imm(asm.R1, 0, set))
+		g.emit(asm.LoadMem(asm.R1, asm.R0, 0, asm.DWord))
+		// Keep the old value unless the new one is better.
+		op := lang.Le // min: keep when old <= new
+		if kind == lang.KindMax {
+			op = lang.Ge
+		}
+		g.emit(jumpOp(op, signed).Reg(asm.R1, asm.R2, done))
+		g.mark(set)
+		g.emit(asm.StoreMem(asm.R0, 0, asm.R2, asm.DWord), asm.Mov.Imm(asm.R1, 1),
+			asm.StoreMem(asm.R0, 8, asm.R1, asm.DWord))
+	case lang.KindAvg, lang.KindStats:
+		g.load(x, asm.R2)
+		g.emit(asm.LoadMem(asm.R1, asm.R0, 0, asm.DWord), asm.Add.Imm(asm.R1, 1),
+			asm.StoreMem(asm.R0, 0, asm.R1, asm.DWord))
+		g.emit(asm.LoadMem(asm.R1, asm.R0, 8, asm.DWord), asm.Add.Reg(asm.R1, asm.R2),
+			asm.StoreMem(asm.R0, 8, asm.R1, asm.DWord))
+	case lang.KindHist, lang.KindLhist:
+		g.bumpBucket(l, x)
+	default:
+		g.errorf(call, "%s() does not make an aggregation", call.Name)
+	}
 }
 
 // bumpBucket adds one to counter idx of the hist/lhist value R0 points to.

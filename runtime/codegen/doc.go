@@ -75,7 +75,11 @@
 // laid out as a tuple; a single part alone.
 //
 // Aggregations live in per-CPU hashes; each CPU updates its own value and
-// user space reduces them:
+// user space reduces them. A scalar aggregation (@x = count()) lives in a
+// one-entry per-CPU array instead, whose lookup the verifier inlines: each
+// CPU's value is followed by a u64 set when that CPU writes it, and the
+// entry exists once any CPU has (MapLayout.InArray). delete(@x) and len(@x)
+// visit every CPU's value with bpf_map_lookup_percpu_elem (Linux 5.19).
 //
 //	count  u64 n                    sum of n
 //	sum    i64 v                    sum of v

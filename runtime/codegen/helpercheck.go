@@ -78,6 +78,36 @@ func (g *gen) checkHelper(fn asm.BuiltinFunc, at lang.Node) {
 		// The helpers return an int: a 32-bit test, as bpftrace's.
 		g.emit(asm.JSGE.Imm32(asm.R0, 0, ok))
 	}
+	g.reportHelper(fn, at)
+	g.mark(ok)
+}
+
+// checkArrayLookup follows the lookup (at key) of a scalar aggregation
+// kept in an array (MapLayout.InArray), R0 not NULL: under -kk, when this
+// CPU has not written the value yet, it reports the failed lookup bpftrace
+// 0.17 reports when it creates the entry in its hash, times times, and
+// then looks the value up again into R0 (NULL jumps to done). On a
+// machine where several CPUs write the value, each reports its first
+// write; bpftrace reports the first overall.
+func (g *gen) checkArrayLookup(l *MapLayout, key int, at lang.Node, times int, done string) {
+	if g.c.opts.HelperChecks < 2 || at == nil || times == 0 {
+		return
+	}
+	written := g.label("written")
+	g.emit(asm.LoadMem(asm.R1, asm.R0, int16(l.ValueSize), asm.DWord), asm.JNE.Imm(asm.R1, 0, written))
+	for i := 0; i < times; i++ {
+		g.emit(asm.Mov.Imm(asm.R0, 0))
+		g.reportHelper(asm.FnMapLookupElem, at)
+	}
+	g.lookup(l.Name, key)
+	g.emit(asm.JEq.Imm(asm.R0, 0, done))
+	g.mark(written)
+}
+
+// reportHelper sends the EventHelperError of a failed call of fn, whose
+// result is in R0, placed at node at. R0 is the same afterwards.
+func (g *gen) reportHelper(fn asm.BuiltinFunc, at lang.Node) {
+	name := helperNames[fn]
 	ev := g.newEvent(EventHelperError, at, []*lang.Type{lang.TypeInt64})
 	ev.Text = name
 	rec := g.stackAlloc(16)
@@ -97,5 +127,4 @@ func (g *gen) checkHelper(fn asm.BuiltinFunc, at lang.Node) {
 	} else {
 		g.emit(asm.LoadMem(asm.R0, asm.R10, rec+8, asm.DWord))
 	}
-	g.mark(ok)
 }

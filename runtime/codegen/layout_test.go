@@ -51,12 +51,12 @@ func TestLayouts(t *testing.T) {
 		key, value, max, bkt int
 		kind                 value.MapKind
 	}{
-		{&lang.MapInfo{Name: "@c", Value: &lang.Type{Kind: lang.KindCount, Size: 8}}, ebpf.PerCPUHash, 8, 8, 1, 0, value.MapCount},
+		{&lang.MapInfo{Name: "@c", Value: &lang.Type{Kind: lang.KindCount, Size: 8}}, ebpf.PerCPUArray, 4, 8, 1, 0, value.MapCount},
 		{&lang.MapInfo{Name: "@s", KeyParts: []*lang.Type{lang.TypeUint64}, Value: &lang.Type{Kind: lang.KindSum, Size: 8}},
 			ebpf.PerCPUHash, 8, 8, 4096, 0, value.MapSum},
-		{&lang.MapInfo{Name: "@m", Value: &lang.Type{Kind: lang.KindMin, Size: 8}}, ebpf.PerCPUHash, 8, 16, 1, 0, value.MapMin},
-		{&lang.MapInfo{Name: "@a", Value: &lang.Type{Kind: lang.KindAvg, Size: 8}}, ebpf.PerCPUHash, 8, 16, 1, 0, value.MapAvg},
-		{&lang.MapInfo{Name: "@l", Value: lh}, ebpf.PerCPUHash, 8, 8 * 12, 1, 12, value.MapLhist},
+		{&lang.MapInfo{Name: "@m", Value: &lang.Type{Kind: lang.KindMin, Size: 8}}, ebpf.PerCPUArray, 4, 16, 1, 0, value.MapMin},
+		{&lang.MapInfo{Name: "@a", Value: &lang.Type{Kind: lang.KindAvg, Size: 8}}, ebpf.PerCPUArray, 4, 16, 1, 0, value.MapAvg},
+		{&lang.MapInfo{Name: "@l", Value: lh}, ebpf.PerCPUArray, 4, 8 * 12, 1, 12, value.MapLhist},
 		{&lang.MapInfo{Name: "@x", KeyParts: []*lang.Type{lang.TypeUint8, lang.TypeUint64}, Value: lang.StringType(64)},
 			ebpf.Hash, 16, 64, 4096, 0, value.MapPlain},
 	}
@@ -69,6 +69,12 @@ func TestLayouts(t *testing.T) {
 		want := fmt.Sprint(tt.typ, tt.key, tt.value, tt.max, tt.bkt, tt.kind)
 		if got != want {
 			t.Errorf("%s: %s, want %s", tt.mi.Name, got, want)
+		}
+		// A scalar aggregation's array value ends in the u64 that says
+		// whether a CPU has written it.
+		if inArray := tt.typ == ebpf.PerCPUArray; l.InArray != inArray ||
+			inArray && int(l.Spec.ValueSize) != l.ValueSize+8 || !inArray && int(l.Spec.ValueSize) != l.ValueSize {
+			t.Errorf("%s: InArray %v, spec value size %d, value size %d", tt.mi.Name, l.InArray, l.Spec.ValueSize, l.ValueSize)
 		}
 	}
 }

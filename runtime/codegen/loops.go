@@ -88,6 +88,15 @@ func (g *gen) mapLen(n lang.Node, m *lang.MapExpr, t *lang.Type) val {
 	if l == nil {
 		return val{t: t}
 	}
+	if l.InArray {
+		// One entry once any CPU has written it.
+		written := g.writtenOnAnyCPU(l, false)
+		g.emit(asm.LoadMem(asm.R0, asm.R10, written, asm.DWord), asm.Mov.Imm(asm.R1, 1))
+		none := g.label("len_none")
+		g.emit(asm.JEq.Imm(asm.R0, 0, none), asm.Mov.Reg(asm.R0, asm.R1))
+		g.mark(none)
+		return g.intResult(typeOr(t, lang.TypeUint64), asm.R0)
+	}
 	if g.lenCallback == "" {
 		g.lenCallback = g.label("len_cb")
 		outer := g.f

@@ -102,12 +102,22 @@ func (g *gen) mapReadAt(e *lang.MapExpr, at lang.Node) val {
 	}
 	key := g.mapKey(l, e.Keys)
 	g.lookup(l.Name, key)
-	g.checkHelper(asm.FnMapLookupElem, at)
+	var zero, end string
+	if l.InArray {
+		// bpftrace 0.17's scalar count() is an array too: never a miss.
+		zero, end = g.label("map_none"), g.label("map_read")
+		if l.Value.Kind != lang.KindCount {
+			g.emit(asm.JEq.Imm(asm.R0, 0, zero))
+			g.checkArrayLookup(l, key, at, 1, zero)
+		}
+	} else {
+		g.checkHelper(asm.FnMapLookupElem, at)
+		zero, end = g.label("map_none"), g.label("map_read")
+	}
 	t := e.Type()
 	if t == nil {
 		t = l.Value
 	}
-	zero, end := g.label("map_none"), g.label("map_read")
 	if l.PerCPU || isIntLike(t) {
 		rt := t
 		if !isIntLike(rt) {
@@ -218,6 +228,10 @@ func (g *gen) mapDelete(n lang.Node, m *lang.MapExpr, keys []lang.Expr) {
 	if l == nil {
 		return
 	}
+	if l.InArray {
+		g.deleteScalar(n, l)
+		return
+	}
 	key := g.mapKey(l, keys)
 	g.mapPtr(asm.R1, l.Name)
 	g.scratchPtr(asm.R2, key)
@@ -294,4 +308,56 @@ func (g *gen) incDec(x lang.Expr, inc, post bool, t *lang.Type, at lang.Node) va
 	}
 	g.errorf(x, "++/-- needs a variable or a map element")
 	return val{t: t}
+}
+
+// eachCPUValue emits body once per possible CPU with R0 pointing to that
+// CPU's value of the scalar aggregation l (MapLayout.InArray), found with
+// bpf_map_lookup_percpu_elem; a CPU the kernel has no value for (beyond
+// nr_cpu_ids) is skipped. body may clobber R0-R5.
+func (g *gen) eachCPUValue(l *MapLayout, body func()) {
+	key := g.stackAlloc(8)
+	g.emit(asm.Mov.Imm(asm.R1, 0), asm.StoreMem(asm.R10, key, asm.R1, asm.DWord))
+	for cpu := 0; cpu < g.c.opts.CPUs; cpu++ {
+		next := g.label("next_cpu")
+		g.mapPtr(asm.R1, l.Name)
+		g.emit(asm.Mov.Reg(asm.R2, asm.R10), asm.Add.Imm(asm.R2, int32(key)), asm.Mov.Imm(asm.R3, int32(cpu)))
+		g.call(asm.FnMapLookupPercpuElem)
+		g.emit(asm.JEq.Imm(asm.R0, 0, next))
+		body()
+		g.mark(next)
+	}
+}
+
+// writtenOnAnyCPU emits a loop over l's per-CPU values (eachCPUValue) that
+// leaves in a stack slot, whose offset it returns, a nonzero u64 when any
+// CPU has written its value; each value is zeroed on the way when clear
+// is set.
+func (g *gen) writtenOnAnyCPU(l *MapLayout, clear bool) int16 {
+	written := g.stackAlloc(8)
+	g.emit(asm.Mov.Imm(asm.R1, 0), asm.StoreMem(asm.R10, written, asm.R1, asm.DWord))
+	g.eachCPUValue(l, func() {
+		g.emit(asm.LoadMem(asm.R1, asm.R0, int16(l.ValueSize), asm.DWord),
+			asm.LoadMem(asm.R2, asm.R10, written, asm.DWord), asm.Or.Reg(asm.R2, asm.R1),
+			asm.StoreMem(asm.R10, written, asm.R2, asm.DWord))
+		if clear {
+			g.emit(asm.Mov.Imm(asm.R1, 0))
+			for off := 0; off <= l.ValueSize; off += 8 {
+				g.emit(asm.StoreMem(asm.R0, int16(off), asm.R1, asm.DWord))
+			}
+		}
+	})
+	return written
+}
+
+// deleteScalar lowers delete(@x) of a scalar aggregation kept in an
+// array: every CPU's value goes back to zeros, unwritten, as the hash
+// entry's deletion would leave it. -k reports a deletion of an entry no
+// CPU had written (ENOENT, as from the hash).
+func (g *gen) deleteScalar(n lang.Node, l *MapLayout) {
+	written := g.writtenOnAnyCPU(l, true)
+	found := g.label("deleted")
+	g.emit(asm.Mov.Imm(asm.R0, 0), asm.LoadMem(asm.R1, asm.R10, written, asm.DWord), asm.JNE.Imm(asm.R1, 0, found))
+	g.emit(asm.Mov.Imm(asm.R0, -2))
+	g.mark(found)
+	g.checkHelper(asm.FnMapDeleteElem, n)
 }

@@ -98,6 +98,13 @@ func Layout(mi *lang.MapInfo, opts *Options) (*MapLayout, error) {
 	if l.PerCPU {
 		spec.Type = ebpf.PerCPUHash
 	}
+	if !l.Keyed && l.PerCPU {
+		l.InArray = true
+		l.KeySize = 4
+		spec.Type = ebpf.PerCPUArray
+		spec.KeySize = 4
+		spec.ValueSize = uint32(l.ValueSize + 8)
+	}
 	if l.Keyed && l.Buckets > 0 {
 		// A histogram per key is large; allocate entries as keys appear
 		// rather than MaxEntries of them per CPU up front (perf-event

@@ -137,6 +137,16 @@ type MapLayout struct {
 	// Buckets is the number of u64 counters in a hist or lhist value: 66
 	// for hist, (max-min)/step + 2 for lhist.
 	Buckets int
+	// InArray is set for a scalar aggregation (@x = count(), @h =
+	// hist(v)): it lives in a one-entry per-CPU array, whose lookup the
+	// verifier inlines, instead of a per-CPU hash, whose lookup is a
+	// call (half the cost of a hist on a syscall tracepoint). An array's
+	// entry always exists, so each CPU's value is followed by a u64 at
+	// ValueSize that is set when that CPU writes it: the entry exists,
+	// as a hash's would, once any CPU has written it (a scalar count()
+	// always exists, as bpftrace 0.17 keeps it in an array too). KeySize
+	// is then 4, the array's index 0.
+	InArray bool
 }
 
 // KeyPart is one part of a map key.

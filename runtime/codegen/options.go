@@ -1,6 +1,10 @@
 package codegen
 
-import "github.com/tracebook/tracebook/lang"
+import (
+	"github.com/cilium/ebpf"
+
+	"github.com/tracebook/tracebook/lang"
+)
 
 // Options configure Compile. The zero value (or nil) is usable: every field
 // has a default. A session must compile every cell with the same
@@ -59,6 +63,11 @@ type Options struct {
 	// HelperChecks is bpftrace's -k (1) or -kk (2): helper calls that
 	// fail send an EventHelperError (helpercheck.go). 0 checks none.
 	HelperChecks int
+
+	// CPUs is the number of possible CPUs: delete(@x) and len(@x) of a
+	// scalar aggregation visit each CPU's value (MapLayout.InArray). 0
+	// means this machine's (ebpf.PossibleCPU).
+	CPUs int
 }
 
 func (o *Options) withDefaults() *Options {
@@ -74,6 +83,12 @@ func (o *Options) withDefaults() *Options {
 	}
 	if c.StackMapEntries <= 0 {
 		c.StackMapEntries = 4096
+	}
+	if c.CPUs <= 0 {
+		c.CPUs = 1
+		if n, err := ebpf.PossibleCPU(); err == nil && n > 0 {
+			c.CPUs = n
+		}
 	}
 	return &c
 }
