@@ -39,6 +39,7 @@ var (
 	workload     = flag.String("workload", "", "tbwork binary (difftest/testdata/progs/tbwork.c)")
 	runs         = flag.Int("runs", 5, "repetitions of (a) and (c), and rounds of (b)")
 	loops        = flag.Int("loops", 5_000_000, "getppid calls per workload run in (b)")
+	only         = flag.String("only", "", "measure only these rows: a comma-separated list of attach, count, hist, printf, exit (all when empty)")
 )
 
 // attachScript has five probes: four tracepoints with count, hist and
@@ -331,15 +332,28 @@ func main() {
 		name, unit, target string
 		limit              float64 // tracebook/bpftrace must be <= limit
 		f                  [2]figure
+		skip               bool // not asked for (-only)
+	}
+	want := func(name string) bool {
+		if *only == "" {
+			return true
+		}
+		for _, n := range strings.Split(*only, ",") {
+			if strings.TrimSpace(n) == name {
+				return true
+			}
+		}
+		return false
 	}
 	rows := []*row{
 		{name: "(a) exec to \"Attaching\", 5 probes", unit: "ms", target: "<= 0.10", limit: 0.10},
 		{name: "(a) exec to all attached, 5 probes", unit: "ms", target: "<= 0.10", limit: 0.10},
 	}
+	rows[0].skip, rows[1].skip = !want("attach"), !want("attach")
 	for _, p := range eventPrograms {
-		rows = append(rows, &row{name: "(b) per-event overhead, " + p.name, unit: "ns", target: "<= 0.60", limit: 0.60})
+		rows = append(rows, &row{name: "(b) per-event overhead, " + p.name, unit: "ns", target: "<= 0.60", limit: 0.60, skip: !want(p.name)})
 	}
-	rows = append(rows, &row{name: "(c) SIGINT to exit, 5 tracepoints", unit: "ms", target: "<= 0.33", limit: 1.0 / 3})
+	rows = append(rows, &row{name: "(c) SIGINT to exit, 5 tracepoints", unit: "ms", target: "<= 0.33", limit: 1.0 / 3, skip: !want("exit")})
 
 	base, err := loopNs()
 	if err != nil {
@@ -355,15 +369,23 @@ func main() {
 			continue
 		}
 		present = append(present, i)
-		fmt.Fprintf(os.Stderr, "measuring %s (%s): attach and exit...\n", tool.name, tool.bin)
-		rows[0].f[i], rows[1].f[i] = measureAttach(tool.bin)
-		rows[len(rows)-1].f[i] = measureDetach(tool.bin)
+		if !rows[0].skip {
+			fmt.Fprintf(os.Stderr, "measuring %s (%s): attach...\n", tool.name, tool.bin)
+			rows[0].f[i], rows[1].f[i] = measureAttach(tool.bin)
+		}
+		if !rows[len(rows)-1].skip {
+			fmt.Fprintf(os.Stderr, "measuring %s (%s): exit...\n", tool.name, tool.bin)
+			rows[len(rows)-1].f[i] = measureDetach(tool.bin)
+		}
 	}
 	var bins []string
 	for _, i := range present {
 		bins = append(bins, tools[i].bin)
 	}
 	for j, p := range eventPrograms {
+		if rows[2+j].skip {
+			continue
+		}
 		fmt.Fprintf(os.Stderr, "measuring per-event overhead, %s, the tools interleaved...\n", p.name)
 		for k, f := range measureEvents(bins, p.prog, *runs) {
 			rows[2+j].f[present[k]] = f
@@ -378,6 +400,13 @@ func main() {
 		}
 		return fmt.Sprintf("%.1f %s", f.v, unit)
 	}
+	shown := rows[:0]
+	for _, r := range rows {
+		if !r.skip {
+			shown = append(shown, r)
+		}
+	}
+	rows = shown
 	// A tool that ran nothing gets one sentence instead of a note per row.
 	allFailed := make([]string, len(tools))
 	for i := range tools {
