@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
 
 	"github.com/tracebook/tracebook/runtime"
 	"github.com/tracebook/tracebook/runtime/runtimetest"
@@ -757,16 +758,49 @@ func TestSessionResetDropsMaps(t *testing.T) {
 // reduced, an entry exists only once written, and delete, len, zero and
 // clear treat all CPUs' values, from the program and from user space.
 func TestSessionScalarAggregationsEveryCPU(t *testing.T) {
-	s := newSession(t, nil)
+	s := newSession(t, &runtime.SessionOptions{Params: pidParam()})
 	ncpu, err := ebpf.PossibleCPU()
 	if err != nil {
 		t.Fatal(err)
 	}
 	online := goruntime.NumCPU()
-	p := compile(t, s, "fill", `profile:hz:499 { @h = hist(cpu); @s = sum(1); @c = count(); @never = max(1); }
+	// A thread on each CPU calls getppid until the run ends (a profile
+	// probe would miss an idle CPU: its timer stops there).
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for cpu := 0; cpu < online; cpu++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			goruntime.LockOSThread()
+			defer goruntime.UnlockOSThread()
+			var set unix.CPUSet
+			set.Set(cpu)
+			if err := unix.SchedSetaffinity(0, &set); err != nil {
+				t.Errorf("pinning to CPU %d: %v", cpu, err)
+				return
+			}
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					syscall.Getppid()
+				}
+			}
+		}()
+	}
+	p, errs := s.Compile(runtime.Source{Name: "fill", Text: []byte(`tracepoint:syscalls:sys_enter_getppid /pid == $1/ {
+	@h = hist(cpu); @s = sum(1); @c = count(); @never = max(1); }
 interval:ms:300 { exit(); }
-END { clear(@never); }`)
+END { clear(@never); }`)})
+	if p == nil {
+		close(stop)
+		t.Fatal(errs)
+	}
 	res := runToEnd(t, s, p, nil)
+	close(stop)
+	wg.Wait()
 	h, ok := mapOf(t, res.Maps, "@h").Entries[0].Value.(value.Hist)
 	if !ok {
 		t.Fatalf("@h = %+v", mapOf(t, res.Maps, "@h"))
