@@ -7,7 +7,7 @@
 //	(b) per-event overhead on a tight getppid loop of 5e6 syscalls, over the
 //	    same loop untraced, for a count, a hist and a printf program, the
 //	    two tools interleaved round by round (target: tracebook <= 0.6 x
-//	    bpftrace);
+//	    bpftrace); -cpu N runs the loop on CPU N only;
 //	(c) end of run (detach and exit) of a 5-tracepoint script: time from
 //	    SIGINT to exit (target: tracebook <= 1/3 of bpftrace).
 //
@@ -39,6 +39,7 @@ var (
 	workload     = flag.String("workload", "", "tbwork binary (difftest/testdata/progs/tbwork.c)")
 	runs         = flag.Int("runs", 5, "repetitions of (a) and (c), and rounds of (b)")
 	loops        = flag.Int("loops", 5_000_000, "getppid calls per workload run in (b)")
+	cpu          = flag.Int("cpu", -1, "run the workload loop of (b) on this CPU only (taskset); -1 lets the scheduler choose")
 	only         = flag.String("only", "", "measure only these rows: a comma-separated list of attach, count, hist, printf, exit (all when empty)")
 )
 
@@ -254,7 +255,15 @@ func measureDetach(bin string) figure {
 
 // loopNs runs the workload once and returns the ns its loop took.
 func loopNs() (float64, error) {
-	out, err := exec.Command(*workload, "loop", strconv.Itoa(*loops)).Output()
+	cmd := exec.Command(*workload, "loop", strconv.Itoa(*loops))
+	if *cpu >= 0 {
+		// bpftrace's per-event cost depends on the CPU the loop runs
+		// on: on this VM, count by comm costs it about 640 ns on CPU 0
+		// and 350 ns on CPU 1 (tracebook 210 ns on both), which made its
+		// figure bimodal. Pinning measures one CPU at a time.
+		cmd = exec.Command("taskset", "-c", strconv.Itoa(*cpu), *workload, "loop", strconv.Itoa(*loops))
+	}
+	out, err := cmd.Output()
 	if err != nil {
 		return 0, fmt.Errorf("workload: %v", err)
 	}
@@ -392,7 +401,11 @@ func main() {
 		}
 	}
 
-	fmt.Printf("untraced getppid loop: %.1f ns per call (%d calls)\n\n", base/float64(*loops), *loops)
+	where := "any CPU"
+	if *cpu >= 0 {
+		where = fmt.Sprintf("CPU %d", *cpu)
+	}
+	fmt.Printf("untraced getppid loop: %.1f ns per call (%d calls, on %s)\n\n", base/float64(*loops), *loops, where)
 	fmt.Printf("%-38s %14s %14s %8s %8s\n", "benchmark", "bpftrace", "tracebook", "ratio", "target")
 	cell := func(f figure, unit string) string {
 		if f.err != "" {
