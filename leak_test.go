@@ -189,10 +189,12 @@ func TestCLILeavesNothing(t *testing.T) {
 }
 
 // sessionObject reports whether a map or program may outlive the cell
-// that created it: the session's bpftrace maps (AT_*), its shared
-// internal maps, and the barrier program.
+// that created it: the session's bpftrace maps (AT_*) and their
+// write-combining slots (SL_*) with the program that flushes them, its
+// shared internal maps, and the barrier program.
 func sessionObject(name string) bool {
-	return strings.HasPrefix(name, "AT_") || codegen.IsSharedInternal(name) || name == "tb_sync"
+	return strings.HasPrefix(name, "AT_") || strings.HasPrefix(name, "SL_") || codegen.IsSharedInternal(name) ||
+		name == "tb_sync" || name == "tb_flush"
 }
 
 // TestKernelProcessLeavesNothing runs cells on the real kernel and checks
@@ -311,7 +313,7 @@ func TestKernelProcessLeavesNothing(t *testing.T) {
 	}
 	settled("a background run after %reset", during)
 	for id, name := range objects().Minus(idle).MapNames() {
-		if strings.HasPrefix(name, "AT_") {
+		if strings.HasPrefix(name, "AT_") || strings.HasPrefix(name, "SL_") {
 			t.Errorf("after %%reset the kernel still holds map %d %s", id, name)
 		}
 	}

@@ -431,12 +431,15 @@ func (s *Session) createMaps(obj *codegen.Object, spec *ebpf.CollectionSpec) (ma
 	var created []string
 	fail := func(err error) (map[string]*ebpf.Map, []string, error) {
 		for _, n := range created {
-			s.maps[n].m.Close()
+			s.maps[n].close()
 			delete(s.maps, n)
 		}
 		return nil, nil, err
 	}
 	for name, ms := range spec.Maps {
+		if _, ok := codegen.SlotParent(name); ok {
+			continue // given with its map
+		}
 		if l := obj.Maps[name]; l != nil {
 			if sm := s.maps[name]; sm != nil {
 				// The map keeps the size and flags it was created with
@@ -446,6 +449,9 @@ func (s *Session) createMaps(obj *codegen.Object, spec *ebpf.CollectionSpec) (ma
 					return fail(fmt.Errorf("map %s was created with other types by %s: %v", name, sm.layout.Info.Origin, err))
 				}
 				repl[name] = sm.m
+				if sm.slot != nil {
+					repl[codegen.SlotName(name)] = sm.slot.m
+				}
 				continue
 			}
 			cs := creationSpec(ms)
@@ -453,10 +459,18 @@ func (s *Session) createMaps(obj *codegen.Object, spec *ebpf.CollectionSpec) (ma
 			if err != nil {
 				return fail(&LoadError{Err: fmt.Errorf("creating map %s: %w", name, CleanError(err))})
 			}
+			slot, err := newSlot(l)
+			if err != nil {
+				m.Close()
+				return fail(err)
+			}
 			*ms = *cs
-			s.maps[name] = &sessionMap{layout: l, m: m, created: time.Now()}
+			s.maps[name] = &sessionMap{layout: l, m: m, slot: slot, created: time.Now()}
 			created = append(created, name)
 			repl[name] = m
+			if slot != nil {
+				repl[codegen.SlotName(name)] = slot.m
+			}
 			continue
 		}
 		if !codegen.IsSharedInternal(name) {
@@ -483,7 +497,7 @@ func (s *Session) dropMaps(names []string) {
 	defer s.mu.Unlock()
 	for _, n := range names {
 		if sm := s.maps[n]; sm != nil {
-			sm.m.Close()
+			sm.close()
 			delete(s.maps, n)
 		}
 	}

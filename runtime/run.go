@@ -102,6 +102,10 @@ type Run struct {
 	opts    RunOptions
 	ld      *loaded
 	started time.Time
+	// slotBase is each map's count of events its slots' flushes could not
+	// add (the map was full) when the run started: the run reports what
+	// it adds to them.
+	slotBase map[string]uint64
 
 	linksMu  sync.Mutex
 	links    []io.Closer         // nil where unwatch() detached one
@@ -168,6 +172,20 @@ func (s *Session) Start(ctx context.Context, p *Program, opts *RunOptions) (*Run
 	}
 	r.ld = ld
 	r.initLimits()
+	r.slotBase = make(map[string]uint64)
+	for _, name := range p.Object.MapNames() {
+		r.slotBase[name] = s.slotFailed(name)
+	}
+	// A program that needs a map whole in BPF disables its slots first.
+	for _, name := range p.Object.GlobalMaps {
+		if sm := s.bpfMap(name); sm != nil {
+			if err := s.flushSlots(sm, true); err != nil {
+				ld.close()
+				s.dropMaps(ld.created)
+				return nil, err
+			}
+		}
+	}
 	if err := s.ensureDispatcher(); err != nil {
 		ld.close()
 		return nil, err
@@ -675,7 +693,12 @@ func (r *Run) mapErrors(updates map[string][]*lang.AssignStmt) []value.Event {
 	names := r.prog.Object.MapNames()
 	var out []value.Event
 	for i, n := range counts {
-		if n == 0 || i >= len(names) {
+		if i >= len(names) {
+			continue
+		}
+		// Events flushed from write-combining slots into a full map.
+		n += r.s.slotFailed(names[i]) - r.slotBase[names[i]]
+		if n == 0 {
 			continue
 		}
 		out = append(out, value.Warning{Msg: fmt.Sprintf(

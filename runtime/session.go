@@ -126,7 +126,13 @@ const sessionRingSize = 4 << 20
 type sessionMap struct {
 	layout  *codegen.MapLayout
 	m       *ebpf.Map
+	slot    *slotState // keyed count() and sum() maps (slots.go)
 	created time.Time
+}
+
+// close closes the map and its slots.
+func (sm *sessionMap) close() error {
+	return errors.Join(sm.m.Close(), sm.slot.close())
 }
 
 // NewSession creates an empty session. Nothing is loaded into the kernel
@@ -243,6 +249,9 @@ func (s *Session) ReadMap(name string, limit int) (*value.Map, error) {
 	if sm == nil {
 		return nil, fmt.Errorf("no map %s in this session", name)
 	}
+	if err := s.flushSlots(sm, false); err != nil {
+		return nil, err
+	}
 	return ReadMap(sm.layout, sm.m, s.decoder(), limit)
 }
 
@@ -284,6 +293,9 @@ func (s *Session) ClearMap(name string) error {
 	if sm == nil {
 		return fmt.Errorf("no map %s in this session", name)
 	}
+	if err := s.flushSlots(sm, false); err != nil {
+		return err
+	}
 	return ClearMap(sm.layout, sm.m)
 }
 
@@ -292,6 +304,9 @@ func (s *Session) ZeroMap(name string) error {
 	sm := s.bpfMap(name)
 	if sm == nil {
 		return fmt.Errorf("no map %s in this session", name)
+	}
+	if err := s.flushSlots(sm, false); err != nil {
+		return err
 	}
 	return ZeroMap(sm.layout, sm.m)
 }
@@ -310,6 +325,9 @@ func (s *Session) DeleteKey(name string, parts []value.Value) error {
 	}
 	if sm.layout.InArray {
 		return ClearMap(sm.layout, sm.m)
+	}
+	if err := s.flushSlots(sm, false); err != nil {
+		return err
 	}
 	if err := sm.m.Delete(key); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
 		return fmt.Errorf("deleting from %s: %w", name, CleanError(err))
@@ -361,6 +379,10 @@ func (s *Session) Maps() ([]MapSummary, error) {
 			if l.Info.Value != nil {
 				ms.Value = l.Info.Value.String()
 			}
+		}
+		err := s.flushSlots(it.sm, false)
+		if err != nil {
+			errs = append(errs, err)
 		}
 		n, err := CountEntries(l, it.sm.m)
 		if err != nil {
@@ -434,7 +456,7 @@ func (s *Session) Reset() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for name, sm := range s.maps {
-		if cerr := sm.m.Close(); cerr != nil {
+		if cerr := sm.close(); cerr != nil {
 			err = errors.Join(err, cerr)
 		}
 		delete(s.maps, name)
@@ -488,7 +510,7 @@ func (s *Session) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for name, sm := range s.maps {
-		err = errors.Join(err, sm.m.Close())
+		err = errors.Join(err, sm.close())
 		delete(s.maps, name)
 	}
 	for name, m := range s.shared {

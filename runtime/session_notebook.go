@@ -78,7 +78,7 @@ func (s *Session) StartCell(ctx context.Context, p *Program, opts *RunOptions) (
 	defer s.mu.Unlock()
 	for name, sm := range s.maps {
 		if !before[name] {
-			sm.m.Close()
+			sm.close()
 			delete(s.maps, name)
 		}
 	}

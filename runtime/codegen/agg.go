@@ -65,6 +65,13 @@ func (g *gen) aggregate(target *lang.MapExpr, call *lang.CallExpr) {
 		}
 	}
 	key := g.mapKey(l, target.Keys)
+	slotDone := ""
+	if !l.InArray && g.useSlot(l) {
+		direct := g.label("slot_direct")
+		slotDone = g.label("agg_done")
+		g.aggregateSlot(l, key, x, direct, slotDone)
+		g.mark(direct)
+	}
 	g.lookup(l.Name, key)
 	// bpftrace 0.17 looks a scalar count() up without a check, and avg()
 	// and stats() up twice (their count and total are two entries
@@ -148,6 +155,9 @@ func (g *gen) aggregate(target *lang.MapExpr, call *lang.CallExpr) {
 		g.update(l, key, v, bpfAny, call)
 	}
 	g.mark(done)
+	if slotDone != "" {
+		g.mark(slotDone)
+	}
 	g.free(x)
 }
 

@@ -20,8 +20,11 @@ type compiler struct {
 	strLen   int
 	layouts  map[string]*MapLayout
 	mapIndex map[string]int
-	events   []*Event
-	names    map[uint64]string
+	// globalMaps are the slot maps a program reads, deletes from or asks
+	// has_key, len or for about (Object.GlobalMaps).
+	globalMaps map[string]bool
+	events     []*Event
+	names      map[uint64]string
 	// stackMaps are the stack-trace maps used, by name, with their depth.
 	stackMaps map[string]int
 	// scratchMaps are the scratch maps used.
@@ -81,6 +84,7 @@ func Compile(prog *lang.Program, info *lang.Info, opts *Options) (obj *Object, e
 		opts:        o,
 		layouts:     make(map[string]*MapLayout),
 		mapIndex:    make(map[string]int),
+		globalMaps:  make(map[string]bool),
 		names:       make(map[uint64]string),
 		stackMaps:   make(map[string]int),
 		scratchMaps: make(map[string]bool),
@@ -137,6 +141,10 @@ func Compile(prog *lang.Program, info *lang.Info, opts *Options) (obj *Object, e
 	for _, ev := range c.events {
 		obj.Events[ev.ID] = ev
 	}
+	for name := range c.globalMaps {
+		obj.GlobalMaps = append(obj.GlobalMaps, name)
+	}
+	sort.Strings(obj.GlobalMaps)
 	scratch := (c.scratchMax + 7) &^ 7
 	if scratch == 0 {
 		scratch = 8

@@ -92,6 +92,12 @@
 //	lhist  u64 bucket[n]            sum per bucket; n = (max-min)/step + 2:
 //	                                below min, the steps, max and above
 //
+// A keyed count() or sum() also has a write-combining slot per CPU (the
+// last key and what was added to it since), so that an event repeating
+// the key of the one before on its CPU adds without a hash lookup; the
+// runtime flushes the slots before it reads the map, and disables them
+// before a program that needs the whole map in BPF runs (slot.go).
+//
 // A histogram is one value per key (not one entry per bucket, as bpftrace
 // has it), so reading, clearing, zeroing (write zeros to every key) and
 // deleting work per key like any other map. Keyed histograms are allocated

@@ -31,6 +31,9 @@ func Disassemble(w io.Writer, obj *Object) {
 			fmt.Fprintf(w, " key [%s]", strings.Join(parts, " "))
 		}
 		fmt.Fprintf(w, " value %s\n", l.Value)
+		if l.Slot != nil {
+			fmt.Fprintf(w, "map %s %s\n", SlotName(name), l.Slot)
+		}
 	}
 	internal := make([]string, 0, len(obj.Internal))
 	for name := range obj.Internal {

@@ -18,6 +18,7 @@ func (g *gen) forMap(s *lang.ForStmt) {
 	if l == nil {
 		return
 	}
+	g.noteGlobal(l)
 	kv := g.vars[s.Var.Name]
 	if kv == nil || kv.t.Kind != lang.KindTuple || len(kv.t.Fields) != 2 {
 		g.errorf(s.Var, "the variable of a for loop over a map must be a (key, value) tuple")
@@ -88,6 +89,7 @@ func (g *gen) mapLen(n lang.Node, m *lang.MapExpr, t *lang.Type) val {
 	if l == nil {
 		return val{t: t}
 	}
+	g.noteGlobal(l)
 	if l.InArray {
 		// One entry once any CPU has written it.
 		written := g.writtenOnAnyCPU(l, false)

@@ -100,6 +100,7 @@ func (g *gen) mapReadAt(e *lang.MapExpr, at lang.Node) val {
 	if l == nil {
 		return val{t: e.Type()}
 	}
+	g.noteGlobal(l)
 	key := g.mapKey(l, e.Keys)
 	g.lookup(l.Name, key)
 	var zero, end string
@@ -232,6 +233,7 @@ func (g *gen) mapDelete(n lang.Node, m *lang.MapExpr, keys []lang.Expr) {
 		g.deleteScalar(n, l)
 		return
 	}
+	g.noteGlobal(l)
 	key := g.mapKey(l, keys)
 	g.mapPtr(asm.R1, l.Name)
 	g.scratchPtr(asm.R2, key)
@@ -245,6 +247,7 @@ func (g *gen) hasKey(n lang.Node, m *lang.MapExpr, keys []lang.Expr, t *lang.Typ
 	if l == nil {
 		return val{t: t}
 	}
+	g.noteGlobal(l)
 	key := g.mapKey(l, keys)
 	g.lookup(l.Name, key)
 	no := g.label("no_key")

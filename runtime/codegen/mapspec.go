@@ -105,6 +105,9 @@ func Layout(mi *lang.MapInfo, opts *Options) (*MapLayout, error) {
 		spec.KeySize = 4
 		spec.ValueSize = uint32(l.ValueSize + 8)
 	}
+	if l.Keyed && (v.Kind == lang.KindCount || v.Kind == lang.KindSum) {
+		l.Slot = slotSpec(l)
+	}
 	if l.Keyed && l.Buckets > 0 {
 		// A histogram per key is large; allocate entries as keys appear
 		// rather than MaxEntries of them per CPU up front (perf-event

@@ -26,6 +26,12 @@ type Object struct {
 	// Compatible with the map a session already holds.
 	Maps map[string]*MapLayout
 
+	// GlobalMaps are the maps with write-combining slots (MapLayout.Slot)
+	// that the program reads, deletes from, or asks has_key, len or for
+	// about: before it runs, their slots must be flushed and disabled
+	// (FlushProgram, mode 1). Sorted.
+	GlobalMaps []string
+
 	// Internal are the maps code generation adds, by reference name
 	// (MapEvents, MapDrops, ...). See the Map* constants for which of them
 	// a session shares between Objects and which belong to one Object.
@@ -147,6 +153,10 @@ type MapLayout struct {
 	// always exists, as bpftrace 0.17 keeps it in an array too). KeySize
 	// is then 4, the array's index 0.
 	InArray bool
+	// Slot is the spec of the map's write-combining slot (slot.go): set
+	// for keyed count() and sum() maps, nil for the others. Its reference
+	// name is SlotName(Name).
+	Slot *ebpf.MapSpec
 }
 
 // KeyPart is one part of a map key.
@@ -240,6 +250,9 @@ func (o *Object) CollectionSpec() *ebpf.CollectionSpec {
 	}
 	for name, m := range o.Maps {
 		cs.Maps[name] = m.Spec.Copy()
+		if m.Slot != nil {
+			cs.Maps[SlotName(name)] = m.Slot.Copy()
+		}
 	}
 	for name, m := range o.Internal {
 		cs.Maps[name] = m.Copy()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	goruntime "runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -115,6 +116,7 @@ func (l *loaded) records(tb testing.TB) [][]byte {
 // per line: "@m[k1, k2]: v".
 func (l *loaded) dumpMaps(tb testing.TB) string {
 	tb.Helper()
+	l.flushSlots(tb)
 	d := &Decoder{Names: l.obj.Names}
 	var lines []string
 	for _, name := range l.obj.MapNames() {
@@ -333,4 +335,47 @@ func runningCommOffset() (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// flushSlots moves what the write-combining slots of the Object's keyed
+// count() and sum() maps hold into the maps, on every CPU, as the runtime
+// does before it reads them.
+func (l *loaded) flushSlots(tb testing.TB) {
+	tb.Helper()
+	for _, name := range l.obj.MapNames() {
+		ml := l.obj.Maps[name]
+		if ml.Slot == nil {
+			continue
+		}
+		ps, err := FlushProgram(ml)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		slot := SlotName(name)
+		spec := &ebpf.CollectionSpec{
+			Maps:     map[string]*ebpf.MapSpec{name: ml.Spec.Copy(), slot: ml.Slot.Copy()},
+			Programs: map[string]*ebpf.ProgramSpec{"flush": ps},
+		}
+		coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{
+			MapReplacements: map[string]*ebpf.Map{name: l.coll.Maps[name], slot: l.coll.Maps[slot]}})
+		if err != nil {
+			tb.Fatalf("flush program of %s: %v", name, err)
+		}
+		for cpu := 0; cpu < goruntime.NumCPU(); cpu++ {
+			for try := 0; ; try++ {
+				ret, err := coll.Programs["flush"].Run(&ebpf.RunOptions{Context: make([]byte, 8), CPU: uint32(cpu),
+					Flags: unix.BPF_F_TEST_RUN_ON_CPU})
+				if err != nil {
+					tb.Fatalf("flushing %s on CPU %d: %v", name, cpu, err)
+				}
+				if ret != 1 {
+					break
+				}
+				if try == 1000 {
+					tb.Fatalf("flushing %s: CPU %d's slot stays busy", name, cpu)
+				}
+			}
+		}
+		coll.Close()
+	}
 }
