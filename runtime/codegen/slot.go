@@ -41,17 +41,25 @@ import (
 //
 // The slot's value:
 //
-//	key      KeySize bytes, 8-aligned
-//	pending  i64   what the events since the last flush add
-//	events   u64   how many they were (for full-map accounting)
-//	used     u64   the slot holds a key
-//	state    u64   0 free, 1 busy (being updated), 2 disabled
+//	key       KeySize bytes, 8-aligned
+//	pending   i64   what the events since the last flush add
+//	events    u64   how many they were (for full-map accounting)
+//	used      u64   the slot holds a key
+//	state     u64   0 free, 1 busy (being updated)
+//	disabled  u64   set for good by a flush in mode 1
+//
+// No atomics are needed: a slot is only ever touched on its own CPU, by
+// programs that may interrupt one another there (and the flush, which
+// runs there too). An update reads what it relies on after it has marked
+// the slot busy, so one that interrupts it between its test of state and
+// that mark runs to its end first and is seen; that is also why disabled
+// is a word of its own (a mark written over a "disabled" state would
+// lose it).
 
 // Slot states.
 const (
-	slotFree     = 0
-	slotBusy     = 1
-	slotDisabled = 2
+	slotFree = 0
+	slotBusy = 1
 )
 
 // slotSuffix makes a slot's reference name from its map's.
@@ -64,11 +72,11 @@ func SlotName(name string) string { return name + slotSuffix }
 func SlotParent(name string) (string, bool) { return strings.CutSuffix(name, slotSuffix) }
 
 // slotOffsets are the offsets in a slot value.
-type slotOffsets struct{ pending, events, used, state int16 }
+type slotOffsets struct{ pending, events, used, state, disabled int16 }
 
 func (l *MapLayout) slotOffsets() slotOffsets {
 	k := int16(align8(l.KeySize))
-	return slotOffsets{pending: k, events: k + 8, used: k + 16, state: k + 24}
+	return slotOffsets{pending: k, events: k + 8, used: k + 16, state: k + 24, disabled: k + 32}
 }
 
 func align8(n int) int { return (n + 7) &^ 7 }
@@ -79,7 +87,7 @@ func slotSpec(l *MapLayout) *ebpf.MapSpec {
 		Name:       kernelName("SL_" + strings.TrimPrefix(l.Name, "@")),
 		Type:       ebpf.PerCPUArray,
 		KeySize:    4,
-		ValueSize:  uint32(align8(l.KeySize) + 32),
+		ValueSize:  uint32(align8(l.KeySize) + 40),
 		MaxEntries: 1,
 	}
 }
@@ -111,7 +119,10 @@ func (g *gen) aggregateSlot(l *MapLayout, key int, x val, direct, done string) {
 	g.emit(asm.JEq.Imm(asm.R0, 0, direct))
 	g.emit(asm.LoadMem(asm.R1, asm.R0, off.state, asm.DWord), asm.JNE.Imm(asm.R1, slotFree, direct))
 	g.emit(asm.Mov.Imm(asm.R1, slotBusy), asm.StoreMem(asm.R0, off.state, asm.R1, asm.DWord))
-	claim, miss := g.label("slot_claim"), g.label("slot_miss")
+	claim, miss, enabled := g.label("slot_claim"), g.label("slot_miss"), g.label("slot_enabled")
+	g.emit(asm.LoadMem(asm.R1, asm.R0, off.disabled, asm.DWord), asm.JEq.Imm(asm.R1, 0, enabled))
+	g.emit(asm.Mov.Imm(asm.R1, slotFree), asm.StoreMem(asm.R0, off.state, asm.R1, asm.DWord), asm.Ja.Label(direct))
+	g.mark(enabled)
 	g.emit(asm.LoadMem(asm.R1, asm.R0, off.used, asm.DWord), asm.JEq.Imm(asm.R1, 0, claim))
 	g.usesScratch = true
 	for i, sz := range chunks(l.KeySize) {
@@ -220,7 +231,7 @@ func FlushProgram(l *MapLayout) (*ebpf.ProgramSpec, error) {
 	g.emit(asm.JEq.Imm(asm.R0, 0, g.f.exit))
 	g.emit(asm.StoreMem(asm.R10, spill, asm.R0, asm.DWord))
 	notBusy := g.label("not_busy")
-	g.emit(asm.LoadMem(asm.R8, asm.R0, off.state, asm.DWord), asm.JNE.Imm(asm.R8, slotBusy, notBusy))
+	g.emit(asm.LoadMem(asm.R1, asm.R0, off.state, asm.DWord), asm.JNE.Imm(asm.R1, slotBusy, notBusy))
 	g.emit(asm.Mov.Imm(asm.R0, 1), asm.Return())
 	g.mark(notBusy)
 	g.emit(asm.Mov.Imm(asm.R1, slotBusy), asm.StoreMem(asm.R0, off.state, asm.R1, asm.DWord))
@@ -235,11 +246,12 @@ func FlushProgram(l *MapLayout) (*ebpf.ProgramSpec, error) {
 		asm.StoreMem(asm.R0, off.pending, asm.R1, asm.DWord), asm.StoreMem(asm.R0, off.events, asm.R1, asm.DWord),
 		asm.StoreMem(asm.R0, off.used, asm.R1, asm.DWord))
 	g.mark(release)
-	// Disabled stays disabled; mode 1 disables.
-	keep := g.label("keep_state")
-	g.emit(asm.LoadMem(asm.R0, asm.R10, spill, asm.DWord), asm.JEq.Imm(asm.R7, 0, keep), asm.Mov.Imm(asm.R8, slotDisabled))
+	// Mode 1 disables for good.
+	keep := g.label("keep_enabled")
+	g.emit(asm.LoadMem(asm.R0, asm.R10, spill, asm.DWord), asm.JEq.Imm(asm.R7, 0, keep),
+		asm.StoreMem(asm.R0, off.disabled, asm.R7, asm.DWord))
 	g.mark(keep)
-	g.emit(asm.StoreMem(asm.R0, off.state, asm.R8, asm.DWord))
+	g.emit(asm.Mov.Imm(asm.R1, slotFree), asm.StoreMem(asm.R0, off.state, asm.R1, asm.DWord))
 	g.emit(asm.LoadMem(asm.R0, asm.R10, failed, asm.DWord), asm.LSh.Imm(asm.R0, 1), asm.Return())
 	g.finishFunc()
 	if g.err != nil {

@@ -29,7 +29,7 @@ func TestFlushProgramLoads(t *testing.T) {
 		if l.Slot == nil {
 			t.Fatalf("%s has no slot", mi.Name)
 		}
-		if got, want := int(l.Slot.ValueSize), (l.KeySize+7)&^7+32; got != want {
+		if got, want := int(l.Slot.ValueSize), (l.KeySize+7)&^7+40; got != want {
 			t.Errorf("%s: slot value of %d bytes, want %d", mi.Name, got, want)
 		}
 		ps, err := codegen.FlushProgram(l)
