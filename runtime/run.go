@@ -176,16 +176,6 @@ func (s *Session) Start(ctx context.Context, p *Program, opts *RunOptions) (*Run
 	for _, name := range p.Object.MapNames() {
 		r.slotBase[name] = s.slotFailed(name)
 	}
-	// A program that needs a map whole in BPF disables its slots first.
-	for _, name := range p.Object.GlobalMaps {
-		if sm := s.bpfMap(name); sm != nil {
-			if err := s.flushSlots(sm, true); err != nil {
-				ld.close()
-				s.dropMaps(ld.created)
-				return nil, err
-			}
-		}
-	}
 	if err := s.ensureDispatcher(); err != nil {
 		ld.close()
 		return nil, err
@@ -215,6 +205,14 @@ func (s *Session) Start(ctx context.Context, p *Program, opts *RunOptions) (*Run
 		s.mu.Unlock()
 		s.dropMaps(ld.created)
 		return nil, err
+	}
+	// A program that needs a map whole in BPF disables its slots first.
+	for _, name := range p.Object.GlobalMaps {
+		if sm := s.bpfMap(name); sm != nil {
+			if err := s.flushSlots(sm, true); err != nil {
+				return fail(err)
+			}
+		}
 	}
 	if err := r.runKind(codegen.KindBegin); err != nil {
 		return fail(err)

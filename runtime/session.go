@@ -245,14 +245,22 @@ func (s *Session) addNames(names map[uint64]string) {
 // ReadMap reads the session's map called name ("@x"). limit bounds the
 // entries decoded (0: all); see the package function ReadMap.
 func (s *Session) ReadMap(name string, limit int) (*value.Map, error) {
+	sm, err := s.flushedMap(name)
+	if err != nil {
+		return nil, err
+	}
+	return ReadMap(sm.layout, sm.m, s.decoder(), limit)
+}
+
+// flushedMap returns the session's map called name with what its
+// write-combining slots hold flushed into it (slots.go): every access to
+// a map from user space starts here, so that it sees every event.
+func (s *Session) flushedMap(name string) (*sessionMap, error) {
 	sm := s.bpfMap(name)
 	if sm == nil {
 		return nil, fmt.Errorf("no map %s in this session", name)
 	}
-	if err := s.flushSlots(sm, false); err != nil {
-		return nil, err
-	}
-	return ReadMap(sm.layout, sm.m, s.decoder(), limit)
+	return sm, s.flushSlots(sm, false)
 }
 
 // ReadMaps reads the named maps (every map of the session when names is
@@ -289,11 +297,8 @@ func (s *Session) MapNames() []string {
 
 // ClearMap deletes every entry of a session map, as clear(@m) does.
 func (s *Session) ClearMap(name string) error {
-	sm := s.bpfMap(name)
-	if sm == nil {
-		return fmt.Errorf("no map %s in this session", name)
-	}
-	if err := s.flushSlots(sm, false); err != nil {
+	sm, err := s.flushedMap(name)
+	if err != nil {
 		return err
 	}
 	return ClearMap(sm.layout, sm.m)
@@ -301,11 +306,8 @@ func (s *Session) ClearMap(name string) error {
 
 // ZeroMap zeroes every value of a session map, as zero(@m) does.
 func (s *Session) ZeroMap(name string) error {
-	sm := s.bpfMap(name)
-	if sm == nil {
-		return fmt.Errorf("no map %s in this session", name)
-	}
-	if err := s.flushSlots(sm, false); err != nil {
+	sm, err := s.flushedMap(name)
+	if err != nil {
 		return err
 	}
 	return ZeroMap(sm.layout, sm.m)
@@ -315,9 +317,9 @@ func (s *Session) ZeroMap(name string) error {
 // the key's parts are integers or strings (EncodeKey). Deleting a key that
 // is not there is not an error.
 func (s *Session) DeleteKey(name string, parts []value.Value) error {
-	sm := s.bpfMap(name)
-	if sm == nil {
-		return fmt.Errorf("no map %s in this session", name)
+	sm, err := s.flushedMap(name)
+	if err != nil {
+		return err
 	}
 	key, err := EncodeKey(sm.layout, parts)
 	if err != nil {
@@ -325,9 +327,6 @@ func (s *Session) DeleteKey(name string, parts []value.Value) error {
 	}
 	if sm.layout.InArray {
 		return ClearMap(sm.layout, sm.m)
-	}
-	if err := s.flushSlots(sm, false); err != nil {
-		return err
 	}
 	if err := sm.m.Delete(key); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
 		return fmt.Errorf("deleting from %s: %w", name, CleanError(err))
